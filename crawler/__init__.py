@@ -1,0 +1,1 @@
+"""The Scrapy project: spiders per source family, items, pipelines (see DESIGN.md)."""

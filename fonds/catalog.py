@@ -1,0 +1,366 @@
+"""The catalog: SQLite source of truth for sources, documents, their URLs and runs.
+
+WAL mode lets the UI read while a crawl or an ingest writes. Every observation is
+recorded in its own transaction, so a killed process leaves a catalog that opens and
+a rerun that completes. The schema moves forward through numbered migrations.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from fonds.errors import FondsError
+from fonds.models import (
+    DocStatus,
+    Document,
+    ExtractionStatus,
+    Observation,
+    Outcome,
+    Run,
+    RunKind,
+)
+
+# Each entry moves the schema one version forward; never edit a released one.
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE sources (
+        name TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        base_url TEXT,
+        config TEXT NOT NULL DEFAULT '{}'
+    );
+    CREATE TABLE documents (
+        id TEXT PRIMARY KEY,
+        canonical_url TEXT NOT NULL UNIQUE,
+        sha256 TEXT,
+        file_path TEXT,
+        media_type TEXT,
+        size INTEGER,
+        title TEXT,
+        source TEXT,
+        doc_type TEXT,
+        themes TEXT NOT NULL DEFAULT '[]',
+        departements TEXT NOT NULL DEFAULT '[]',
+        published TEXT,
+        first_seen TEXT NOT NULL,
+        last_seen TEXT NOT NULL,
+        status TEXT NOT NULL,
+        extraction_status TEXT NOT NULL DEFAULT 'pending',
+        error TEXT,
+        missed_runs INTEGER NOT NULL DEFAULT 0,
+        meta TEXT NOT NULL DEFAULT '{}'
+    );
+    CREATE INDEX documents_sha256 ON documents(sha256);
+    CREATE INDEX documents_status ON documents(status);
+    CREATE TABLE urls (
+        url TEXT PRIMARY KEY,
+        doc_id TEXT NOT NULL REFERENCES documents(id),
+        first_seen TEXT NOT NULL,
+        last_seen TEXT NOT NULL,
+        etag TEXT,
+        last_modified TEXT
+    );
+    CREATE INDEX urls_doc ON urls(doc_id);
+    CREATE TABLE runs (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind TEXT NOT NULL,
+        started TEXT NOT NULL,
+        finished TEXT,
+        counts TEXT NOT NULL DEFAULT '{}',
+        errors TEXT NOT NULL DEFAULT '[]'
+    );
+    """,
+)
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def document_id(canonical_url: str) -> str:
+    """Stable id from the canonical URL: a new version of a file keeps its id."""
+    return hashlib.sha256(canonical_url.encode("utf-8")).hexdigest()[:16]
+
+
+class Catalog:
+    """Read and write the catalog. One instance per thread; cheap to open."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(path, timeout=30.0, isolation_level=None)
+        except (OSError, sqlite3.Error) as exc:
+            raise FondsError(f"catalogue {path} : impossible de l'ouvrir ({exc})") from None
+        self.db.row_factory = sqlite3.Row
+        try:
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA foreign_keys=ON")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            self.db.close()
+            raise FondsError(f"catalogue {path} : illisible ({exc})") from None
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Catalog:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        # IMMEDIATE takes the write lock up front, so two writers queue instead of failing.
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    def _migrate(self) -> None:
+        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise FondsError(
+                f"catalogue {self.path} : schéma v{version} plus récent que ce programme "
+                f"(v{SCHEMA_VERSION}) ; mettez fonds à jour"
+            )
+        for number in range(version, SCHEMA_VERSION):
+            with self.transaction() as db:
+                for statement in MIGRATIONS[number].split(";"):
+                    if statement.strip():
+                        db.execute(statement)
+                db.execute(f"PRAGMA user_version = {number + 1}")
+
+    @property
+    def schema_version(self) -> int:
+        return int(self.db.execute("PRAGMA user_version").fetchone()[0])
+
+    # -- documents ---------------------------------------------------------------
+
+    def record(self, obs: Observation) -> tuple[Outcome, str]:
+        """Record one observation; return what it did and the document id.
+
+        A URL already known updates its document (new version when the sha256 differs);
+        content already known under another URL adds that URL to the same document.
+        """
+        stamp = now()
+        with self.transaction() as db:
+            row = db.execute("SELECT doc_id FROM urls WHERE url = ?", (obs.url,)).fetchone()
+            doc = self._row(db, row["doc_id"]) if row else None
+            if doc is None and obs.sha256 is not None:
+                hit = db.execute(
+                    "SELECT id FROM documents WHERE sha256 = ? ORDER BY first_seen LIMIT 1",
+                    (obs.sha256,),
+                ).fetchone()
+                doc = self._row(db, hit["id"]) if hit else None
+
+            if doc is None:
+                doc_id = document_id(obs.url)
+                db.execute(
+                    "INSERT INTO documents (id, canonical_url, sha256, file_path, media_type,"
+                    " size, title, source, doc_type, themes, departements, published,"
+                    " first_seen, last_seen, status, extraction_status, error, meta)"
+                    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    (
+                        doc_id, obs.url, obs.sha256, obs.file_path, obs.media_type, obs.size,
+                        obs.title, obs.source, obs.doc_type, json.dumps(list(obs.themes)),
+                        json.dumps(list(obs.departements)), obs.published, stamp, stamp,
+                        DocStatus.FAILED if obs.failed else DocStatus.ACTIVE,
+                        ExtractionStatus.PENDING, obs.error, json.dumps(dict(obs.meta)),
+                    ),
+                )
+                outcome = Outcome.FAILED if obs.failed else Outcome.NEW
+            else:
+                doc_id = doc["id"]
+                outcome = self._update(db, doc, obs, stamp)
+
+            db.execute(
+                "INSERT INTO urls (url, doc_id, first_seen, last_seen) VALUES (?,?,?,?)"
+                " ON CONFLICT(url) DO UPDATE SET last_seen = excluded.last_seen,"
+                " doc_id = excluded.doc_id",
+                (obs.url, doc_id, stamp, stamp),
+            )
+        return outcome, doc_id
+
+    def _update(
+        self, db: sqlite3.Connection, doc: sqlite3.Row, obs: Observation, stamp: str
+    ) -> Outcome:
+        if obs.failed:
+            if doc["sha256"] is not None and doc["status"] != DocStatus.FAILED:
+                # A transient failure must not lose a document we hold a copy of.
+                db.execute("UPDATE documents SET error = ? WHERE id = ?", (obs.error, doc["id"]))
+                return Outcome.FAILED
+            db.execute(
+                "UPDATE documents SET status = ?, error = ?, last_seen = ? WHERE id = ?",
+                (DocStatus.FAILED, obs.error, stamp, doc["id"]),
+            )
+            return Outcome.FAILED
+
+        changed = obs.sha256 != doc["sha256"]
+        updates: dict[str, Any] = {
+            "last_seen": stamp,
+            "status": DocStatus.ACTIVE,
+            "error": None,
+            "missed_runs": 0,
+        }
+        if changed:
+            updates |= {
+                "sha256": obs.sha256,
+                "file_path": obs.file_path,
+                "media_type": obs.media_type,
+                "size": obs.size,
+                "extraction_status": ExtractionStatus.PENDING,
+            }
+        # Metadata only fills in or refreshes; an observation without a value keeps ours.
+        for name in ("title", "source", "doc_type", "published"):
+            value = getattr(obs, name)
+            if value:
+                updates[name] = value
+        if obs.themes:
+            updates["themes"] = json.dumps(
+                sorted(set(json.loads(doc["themes"])) | set(obs.themes))
+            )
+        if obs.departements:
+            updates["departements"] = json.dumps(
+                sorted(set(json.loads(doc["departements"])) | set(obs.departements))
+            )
+        if obs.meta:
+            updates["meta"] = json.dumps(json.loads(doc["meta"]) | dict(obs.meta))
+        assignments = ", ".join(f"{name} = ?" for name in updates)
+        db.execute(
+            f"UPDATE documents SET {assignments} WHERE id = ?", (*updates.values(), doc["id"])
+        )
+        if changed:
+            return Outcome.CHANGED
+        was_failed = doc["status"] == DocStatus.FAILED
+        return Outcome.CHANGED if was_failed else Outcome.UNCHANGED
+
+    @staticmethod
+    def _row(db: sqlite3.Connection, doc_id: str) -> sqlite3.Row | None:
+        return db.execute("SELECT * FROM documents WHERE id = ?", (doc_id,)).fetchone()
+
+    def document(self, doc_id: str) -> Document | None:
+        row = self._row(self.db, doc_id)
+        return self._document(row) if row else None
+
+    def documents(self, status: DocStatus | None = None) -> list[Document]:
+        if status is None:
+            rows = self.db.execute("SELECT * FROM documents ORDER BY first_seen, id").fetchall()
+        else:
+            rows = self.db.execute(
+                "SELECT * FROM documents WHERE status = ? ORDER BY first_seen, id", (status,)
+            ).fetchall()
+        return [self._document(row) for row in rows]
+
+    def _document(self, row: sqlite3.Row) -> Document:
+        urls = tuple(
+            r["url"]
+            for r in self.db.execute(
+                "SELECT url FROM urls WHERE doc_id = ? ORDER BY first_seen, url", (row["id"],)
+            )
+        )
+        return Document(
+            id=row["id"],
+            canonical_url=row["canonical_url"],
+            urls=urls,
+            sha256=row["sha256"],
+            file_path=row["file_path"],
+            media_type=row["media_type"],
+            size=row["size"],
+            title=row["title"],
+            source=row["source"],
+            doc_type=row["doc_type"],
+            themes=tuple(json.loads(row["themes"])),
+            departements=tuple(json.loads(row["departements"])),
+            published=row["published"],
+            first_seen=row["first_seen"],
+            last_seen=row["last_seen"],
+            status=DocStatus(row["status"]),
+            extraction_status=ExtractionStatus(row["extraction_status"]),
+            error=row["error"],
+            meta=json.loads(row["meta"]),
+        )
+
+    def status_counts(self) -> dict[str, int]:
+        counts = {"total": 0, **{str(s): 0 for s in DocStatus}}
+        for row in self.db.execute("SELECT status, COUNT(*) AS n FROM documents GROUP BY status"):
+            counts[row["status"]] = row["n"]
+            counts["total"] += row["n"]
+        return counts
+
+    def failures(self, limit: int = 200) -> list[dict[str, Any]]:
+        rows = self.db.execute(
+            "SELECT id, canonical_url, status, extraction_status, error FROM documents"
+            " WHERE status = ? OR extraction_status = ? ORDER BY last_seen DESC LIMIT ?",
+            (DocStatus.FAILED, ExtractionStatus.FAILED, limit),
+        )
+        return [
+            {
+                "doc_id": r["id"],
+                "url": r["canonical_url"],
+                "status": r["status"] if r["status"] == DocStatus.FAILED else "extraction_failed",
+                "error": r["error"],
+            }
+            for r in rows
+        ]
+
+    # -- runs --------------------------------------------------------------------
+
+    def start_run(self, kind: RunKind) -> int:
+        with self.transaction() as db:
+            cursor = db.execute(
+                "INSERT INTO runs (kind, started) VALUES (?, ?)", (str(kind), now())
+            )
+        assert cursor.lastrowid is not None
+        return cursor.lastrowid
+
+    def finish_run(
+        self, run_id: int, counts: Mapping[str, int], errors: Sequence[str] = ()
+    ) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE runs SET finished = ?, counts = ?, errors = ? WHERE id = ?",
+                (now(), json.dumps(dict(counts)), json.dumps(list(errors)), run_id),
+            )
+
+    def runs(self, limit: int = 20, kind: RunKind | None = None) -> list[Run]:
+        query = "SELECT * FROM runs"
+        params: tuple[Any, ...] = ()
+        if kind is not None:
+            query += " WHERE kind = ?"
+            params = (str(kind),)
+        query += " ORDER BY id DESC LIMIT ?"
+        return [
+            Run(
+                id=r["id"],
+                kind=RunKind(r["kind"]),
+                started=r["started"],
+                finished=r["finished"],
+                counts=json.loads(r["counts"]),
+                errors=tuple(json.loads(r["errors"])),
+            )
+            for r in self.db.execute(query, (*params, limit))
+        ]
+
+    def passage_count(self) -> int:
+        """Passages stored by the ingest stage (0 before its first run)."""
+        exists = self.db.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'passages'"
+        ).fetchone()
+        if not exists:
+            return 0
+        return int(self.db.execute("SELECT COUNT(*) FROM passages").fetchone()[0])

@@ -1,0 +1,230 @@
+"""The `fonds` command: a thin click layer over the library in fonds/.
+
+Every error a user can cause ends in one line on stderr and a non-zero exit, never a
+traceback. Commands whose stage has not landed yet say so and exit 2.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from fonds import __version__
+from fonds.errors import FondsError, NotAvailableError
+from fonds.settings import Settings, load_settings
+
+
+class UserError(click.ClickException):
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"fonds : {self.format_message()}", err=True)
+
+
+class FondsGroup(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except FondsError as exc:
+            raise UserError(str(exc), exc.exit_code) from None
+
+
+def _settings(ctx: click.Context) -> Settings:
+    return ctx.ensure_object(dict)["settings"]
+
+
+def _not_available(command: str, issue: str) -> NoReturn:
+    raise NotAvailableError(
+        f"« fonds {command} » n'est pas encore disponible dans cette version ({issue})."
+    )
+
+
+@click.group(cls=FondsGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="fonds")
+@click.option("--data-dir", type=click.Path(path_type=Path), default=None,
+              help="Data directory (setting data_dir, FONDS_DATA_DIR).")
+@click.option("--engine", type=click.Choice(["embedded", "meilisearch"]), default=None,
+              help="Search engine (setting engine, FONDS_ENGINE).")
+@click.pass_context
+def cli(ctx: click.Context, data_dir: Path | None, engine: str | None) -> None:
+    """fonds: searchable archive of French public-policy documents.
+
+    Settings come from defaults, then fonds.toml, then FONDS_* variables, then flags.
+
+    Example: fonds --data-dir /srv/fonds status
+    """
+    ctx.ensure_object(dict)["settings"] = load_settings(
+        {"data_dir": data_dir, "engine": engine}
+    )
+
+
+@cli.command("demo")
+@click.option("--no-ui", is_flag=True, help="Stop after the ingest instead of opening the UI.")
+def demo(no_ui: bool) -> None:
+    """Serve the bundled replica site on 127.0.0.1, crawl it, ingest, open the UI (offline).
+
+    Example: fonds demo --no-ui
+    """
+    _not_available("demo", "étape « collecte », issue #5")
+
+
+@cli.command("crawl")
+@click.option("--source", "source_name", default=None, help="Only this source of sources.toml.")
+def crawl(source_name: str | None) -> None:
+    """Run the spiders: files into the store, documents into the catalog; print a run report.
+
+    Example: fonds crawl --source villes-et-territoires
+    """
+    _not_available("crawl", "étape « collecte », issue #5")
+
+
+@cli.command("ingest")
+@click.option("--rebuild", is_flag=True, help="Re-process every document, not only what changed.")
+def ingest(rebuild: bool) -> None:
+    """Extract, enrich, chunk, embed and index what is new or changed; remove what is gone.
+
+    Example: fonds ingest
+    """
+    _not_available("ingest", "étape « indexation », issue #4")
+
+
+@cli.command("import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.pass_context
+def import_(ctx: click.Context, paths: tuple[Path, ...]) -> None:
+    """Add local files (PDF, HTML, Word, OpenDocument, text), folders or JSONL corpora.
+
+    Files are stored by content (sha256): importing the same files again records nothing
+    new. A JSONL corpus has one {"_id", "title", "text"} object per line (BEIR format).
+
+    Example: fonds import ../shared/corpus/pdfs rapports/bilan-2019.pdf corpus.jsonl
+    """
+    from fonds.catalog import Catalog
+    from fonds.importer import import_paths
+    from fonds.status import format_counts
+
+    settings = _settings(ctx)
+    with Catalog(settings.catalog_path) as catalog:
+        report = import_paths(
+            list(paths), settings, catalog, on_error=lambda m: click.echo(m, err=True)
+        )
+    click.echo(f"Import terminé : {format_counts(report.counts)}.")
+    if report.counts.get("failed"):
+        sys.exit(1)
+
+
+@cli.command("update")
+def update() -> None:
+    """Crawl then ingest, under a lock: what a schedule runs.
+
+    Example: fonds update
+    """
+    _not_available("update", "étape « collecte », issue #5")
+
+
+@cli.command("schedule")
+@click.option("--every", default="24h", show_default=True, help="Interval: 30m, 6h, 24h, 7d.")
+def schedule(every: str) -> None:
+    """Run `fonds update` on a schedule, in the foreground (docker-compose uses it).
+
+    Example: fonds schedule --every 24h
+    """
+    _not_available("schedule", "étape « collecte », issue #5")
+
+
+@cli.command("search")
+@click.argument("query")
+@click.option("--theme", multiple=True, help="Theme name (repeatable).")
+@click.option("--departement", multiple=True, help="INSEE code or name: 34, Hérault.")
+@click.option("--type", "doc_type", multiple=True, help="Document type: guide, rapport...")
+@click.option("--source", multiple=True, help="Source name.")
+@click.option("--year-from", type=int, default=None, help="First publication year.")
+@click.option("--year-to", type=int, default=None, help="Last publication year.")
+@click.option("--mode", type=click.Choice(["keyword", "semantic", "hybrid"]), default="hybrid",
+              show_default=True)
+@click.option("--limit", type=click.IntRange(1, 100), default=10, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the documented JSON shape.")
+def search(query: str, **options: Any) -> None:
+    """Search the archive; one result per document with its best passages.
+
+    Example: fonds search "conseils citoyens" --departement Hérault --mode hybrid
+    """
+    _not_available("search", "moteurs de recherche, issue #3")
+
+
+@cli.command("reindex")
+def reindex() -> None:
+    """Rebuild the search index from the catalog, without downtime or re-embedding.
+
+    Example: fonds reindex
+    """
+    _not_available("reindex", "moteurs de recherche, issue #3")
+
+
+@cli.command("status")
+@click.option("--json", "as_json", is_flag=True, help="Print the documented JSON shape.")
+@click.pass_context
+def status(ctx: click.Context, as_json: bool) -> None:
+    """Counts of documents by status, the last runs, and what failed.
+
+    Example: fonds status --json
+    """
+    from fonds.catalog import Catalog
+    from fonds.status import format_status, status_report
+
+    settings = _settings(ctx)
+    with Catalog(settings.catalog_path) as catalog:
+        report = status_report(catalog)
+    if as_json:
+        click.echo(json.dumps(report, ensure_ascii=False, indent=2))
+    else:
+        click.echo(f"Archive : {settings.data_dir} (moteur {settings.engine})")
+        click.echo(format_status(report))
+
+
+@cli.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=int, default=8501, show_default=True)
+def serve(host: str, port: int) -> None:
+    """Run the Streamlit search UI.
+
+    Example: fonds serve --host 0.0.0.0 --port 8501
+    """
+    _not_available("serve", "interface de recherche, issue #6")
+
+
+@cli.command("eval")
+@click.option("--corpus", type=click.Path(path_type=Path), required=True)
+@click.option("--queries", type=click.Path(path_type=Path), required=True)
+@click.option("--qrels", type=click.Path(path_type=Path), required=True)
+@click.option("--extra-corpus", type=click.Path(path_type=Path), default=None)
+@click.option("--json", "as_json", is_flag=True)
+def eval_(**options: Any) -> None:
+    """Relevance of each search mode against a BM25 baseline, on a BEIR-format set.
+
+    Example: fonds eval --corpus corpus.jsonl --queries queries.jsonl --qrels qrels.tsv
+    """
+    _not_available("eval", "évaluation, issue #7")
+
+
+@cli.command("bench")
+@click.argument("what", type=click.Choice(["search", "ingest", "crawl"]))
+@click.option("--passages", type=int, default=10_000, show_default=True,
+              help="Size of the synthetic archive (bench search).")
+@click.option("--json", "as_json", is_flag=True)
+def bench(what: str, passages: int, as_json: bool) -> None:
+    """Speed figures: search latency, ingest throughput, crawl throughput.
+
+    Example: fonds bench search --passages 100000 --json
+    """
+    _not_available("bench", "évaluation et mesures, issue #7")
+
+
+def main() -> None:
+    cli(prog_name="fonds")

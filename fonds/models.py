@@ -1,0 +1,106 @@
+"""Records shared by every stage: documents, observations of them, runs."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class DocStatus(StrEnum):
+    ACTIVE = "active"  # present at its source (or imported) and kept
+    GONE = "gone"  # absent from its source for several runs; file and record kept
+    FAILED = "failed"  # could not be fetched or is not a usable document
+
+
+class ExtractionStatus(StrEnum):
+    PENDING = "pending"  # new or changed since the last ingest
+    OK = "ok"
+    PARTIAL = "partial"  # some pages without usable text
+    NO_TEXT = "no_text"  # « texte non extractible »: findable by title and metadata only
+    FAILED = "failed"
+
+
+class RunKind(StrEnum):
+    CRAWL = "crawl"
+    INGEST = "ingest"
+    IMPORT = "import"
+    REINDEX = "reindex"
+
+
+class Outcome(StrEnum):
+    """What recording an observation did to the catalog."""
+
+    NEW = "new"
+    CHANGED = "changed"
+    UNCHANGED = "unchanged"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class Observation:
+    """One document seen at one URL, by a crawl or an import.
+
+    sha256 is None when the content could not be obtained (404, unreadable file):
+    the URL is still recorded, as failed, with its error.
+    """
+
+    url: str
+    sha256: str | None = None
+    file_path: str | None = None  # relative to the data dir
+    media_type: str | None = None
+    size: int | None = None
+    title: str | None = None
+    source: str | None = None
+    doc_type: str | None = None
+    themes: tuple[str, ...] = ()
+    departements: tuple[str, ...] = ()
+    published: str | None = None  # ISO date
+    error: str | None = None
+    meta: Mapping[str, object] = field(default_factory=dict)
+
+    @property
+    def failed(self) -> bool:
+        return self.error is not None
+
+
+@dataclass(frozen=True)
+class Document:
+    id: str
+    canonical_url: str
+    urls: tuple[str, ...]
+    sha256: str | None
+    file_path: str | None
+    media_type: str | None
+    size: int | None
+    title: str | None
+    source: str | None
+    doc_type: str | None
+    themes: tuple[str, ...]
+    departements: tuple[str, ...]
+    published: str | None
+    first_seen: str
+    last_seen: str
+    status: DocStatus
+    extraction_status: ExtractionStatus
+    error: str | None
+    meta: Mapping[str, object]
+
+
+@dataclass(frozen=True)
+class Run:
+    id: int
+    kind: RunKind
+    started: str
+    finished: str | None  # None: still running, or killed
+    counts: Mapping[str, int]
+    errors: tuple[str, ...]
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "kind": str(self.kind),
+            "started": self.started,
+            "finished": self.finished,
+            "counts": dict(self.counts),
+            "errors": list(self.errors),
+        }

@@ -1,0 +1,1 @@
+"""Extraction, cleaning, enrichment, chunking and embedding of catalog documents."""

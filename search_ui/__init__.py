@@ -1,0 +1,1 @@
+"""The Streamlit app: pages and view helpers only; all logic lives in fonds/."""

@@ -1,0 +1,71 @@
+"""Shared fixtures: an isolated data dir and environment, the shared corpus, the CLI."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from fonds.cli import cli
+from fonds.settings import Settings, load_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+CORPUS_PDFS = SHARED / "corpus" / "pdfs"
+ODD_PDFS = SHARED / "corpus" / "odd-pdfs"
+EVAL = SHARED / "eval"
+
+
+def need_shared(path: Path) -> Path:
+    if not path.exists():
+        pytest.skip(f"shared material absent: {path} (tests read ../shared beside the checkout)")
+    return path
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    """No FONDS_* variable or fonds.toml from the developer's shell leaks into a test."""
+    for key in list(os.environ):
+        if key.startswith("FONDS_"):
+            monkeypatch.delenv(key)
+    monkeypatch.chdir(tmp_path)
+    yield
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    return tmp_path / "data"
+
+
+@pytest.fixture
+def settings(data_dir: Path) -> Settings:
+    return load_settings({"data_dir": data_dir})
+
+
+@pytest.fixture
+def corpus_pdfs() -> Path:
+    return need_shared(CORPUS_PDFS)
+
+
+@pytest.fixture
+def odd_pdfs() -> Path:
+    return need_shared(ODD_PDFS)
+
+
+class Fonds:
+    """Runs the real CLI in-process against one data dir."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        self.runner = CliRunner()
+
+    def __call__(self, *args: str) -> Result:
+        return self.runner.invoke(cli, ["--data-dir", str(self.data_dir), *args])
+
+
+@pytest.fixture
+def fonds(data_dir: Path) -> Fonds:
+    return Fonds(data_dir)

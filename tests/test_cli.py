@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from fonds.cli import cli
+from tests.conftest import ROOT, Fonds
+
+COMMANDS = ["demo", "crawl", "ingest", "import", "update", "schedule", "search", "reindex",
+            "status", "serve", "eval", "bench"]
+
+
+def test_help_lists_every_command_of_the_contract() -> None:
+    result = CliRunner().invoke(cli, ["--help"])
+    assert result.exit_code == 0
+    for name in COMMANDS:
+        assert f"  {name} " in result.output, name
+    assert set(cli.commands) == set(COMMANDS)
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_every_command_has_help_with_an_example_and_is_in_readme(name: str) -> None:
+    result = CliRunner().invoke(cli, [name, "--help"])
+    assert result.exit_code == 0
+    assert "Example: fonds " in result.output
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert f"`fonds {name}" in readme
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["demo", "--no-ui"], ["crawl"], ["ingest"], ["update"], ["schedule"], ["search", "santé"],
+     ["reindex"], ["serve"], ["bench", "search"],
+     ["eval", "--corpus", "c", "--queries", "q", "--qrels", "r"]],
+)
+def test_commands_not_yet_available_say_so_and_exit_2(fonds: Fonds, args: list[str]) -> None:
+    result = fonds(*args)
+    assert result.exit_code == 2
+    assert "n'est pas encore disponible" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_status_on_an_empty_archive(fonds: Fonds) -> None:
+    result = fonds("status", "--json")
+    assert result.exit_code == 0
+    assert json.loads(result.output) == {
+        "documents": {"total": 0, "active": 0, "gone": 0, "failed": 0},
+        "passages": 0,
+        "runs": [],
+        "failures": [],
+    }
+    text = fonds("status")
+    assert "Aucune exécution" in text.output
+
+
+def test_bad_settings_give_one_line_and_no_traceback(tmp_path) -> None:
+    (tmp_path / "fonds.toml").write_text("colour = 1\n")
+    result = subprocess.run([sys.executable, "-m", "fonds", "status"], cwd=tmp_path,
+                            capture_output=True, text=True,
+                            env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)})
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == ["fonds : fonds.toml: réglage inconnu « colour »"]
+    assert "Traceback" not in result.stderr
+
+
+def test_corrupt_catalog_is_one_line(fonds: Fonds) -> None:
+    fonds.data_dir.mkdir(parents=True)
+    (fonds.data_dir / "catalog.sqlite").write_bytes(b"garbage" * 1000)
+    result = fonds("status")
+    assert result.exit_code == 1
+    assert result.output.startswith("fonds : catalogue ") and "illisible" in result.output

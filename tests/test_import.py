@@ -1,0 +1,189 @@
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from fonds.catalog import Catalog
+from fonds.models import DocStatus
+from tests.conftest import ROOT, Fonds
+
+
+def status(fonds: Fonds) -> dict:
+    result = fonds("status", "--json")
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
+def test_shared_pdfs_twice_gives_40_not_80(fonds: Fonds, corpus_pdfs: Path) -> None:
+    first = fonds("import", str(corpus_pdfs))
+    assert first.exit_code == 0, first.output
+    assert "nouveaux 40" in first.output
+    report = status(fonds)
+    assert report["documents"] == {"total": 40, "active": 40, "gone": 0, "failed": 0}
+
+    second = fonds("import", str(corpus_pdfs))
+    assert second.exit_code == 0
+    assert "nouveaux 0" in second.output and "inchangés 40" in second.output
+    report = status(fonds)
+    assert report["documents"]["total"] == 40
+    assert [r["kind"] for r in report["runs"]] == ["import", "import"]
+    assert report["runs"][0]["counts"]["unchanged"] == 40
+    files = list((fonds.data_dir / "files").iterdir())
+    assert len(files) == 40 and all(f.suffix == ".pdf" for f in files)
+
+
+def test_local_url_is_a_file_url_ending_in_the_name(
+    fonds: Fonds, corpus_pdfs: Path, data_dir: Path
+) -> None:
+    pdf = corpus_pdfs / "cada_avis-20172386.pdf"
+    assert fonds("import", str(pdf)).exit_code == 0
+    with Catalog(data_dir / "catalog.sqlite") as catalog:
+        (doc,) = catalog.documents()
+    assert doc.canonical_url == pdf.resolve().as_uri()
+    assert doc.canonical_url.endswith("/cada_avis-20172386.pdf")
+    assert doc.media_type == "application/pdf" and doc.size == pdf.stat().st_size
+
+
+def test_same_file_under_two_names_is_one_document(
+    fonds: Fonds, corpus_pdfs: Path, tmp_path: Path, data_dir: Path
+) -> None:
+    copy = tmp_path / "copie.pdf"
+    copy.write_bytes((corpus_pdfs / "cada_avis-20172386.pdf").read_bytes())
+    result = fonds("import", str(corpus_pdfs / "cada_avis-20172386.pdf"), str(copy))
+    assert "nouveaux 1" in result.output and "inchangés 1" in result.output
+    with Catalog(data_dir / "catalog.sqlite") as catalog:
+        (doc,) = catalog.documents()
+    assert len(doc.urls) == 2
+
+
+def test_bad_inputs_are_reported_and_the_rest_continues(
+    fonds: Fonds, tmp_path: Path, data_dir: Path
+) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "note.txt").write_text("Compte rendu du conseil citoyen de Lodève.", "utf-8")
+    (folder / "erreur.pdf").write_text("<!DOCTYPE html><html><body>404</body></html>")
+    (folder / "vide.pdf").write_bytes(b"")
+    (folder / "photo.jpg").write_bytes(b"\xff\xd8\xff")
+    (folder / ".cache").mkdir()
+    (folder / ".cache" / "x.pdf").write_bytes(b"%PDF-1.4 hidden")
+    # Reading /proc/self/mem at offset 0 fails with EIO: a real unreadable file, even as root.
+    (folder / "illisible.pdf").symlink_to("/proc/self/mem")
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text(
+        '{"_id": "a1", "title": "Guide", "text": "Le guide des conseils citoyens."}\n'
+        "\n"
+        "{pas du json\n"
+        '["une", "liste"]\n'
+        '{"_id": "a2", "text": "Deuxième document."}\n',
+        encoding="utf-8",
+    )
+    result = fonds("import", str(folder), str(corpus), str(tmp_path / "absent.pdf"))
+    assert result.exit_code == 1
+    out = result.output
+    assert f"{tmp_path / 'absent.pdf'} : chemin introuvable" in out
+    assert f"{corpus}:3 : ligne JSON invalide" in out
+    assert f"{corpus}:4 : objet JSON avec « _id » attendu" in out
+    assert "erreur.pdf : contenu HTML au lieu de PDF" in out
+    assert "vide.pdf : fichier vide" in out
+    assert "illisible.pdf : illisible (Input/output error)" in out
+    assert "Import terminé : nouveaux 3" in out and "ignorés 1" in out
+
+    with Catalog(data_dir / "catalog.sqlite") as catalog:
+        docs = {Path(d.canonical_url).name: d for d in catalog.documents()}
+        (run,) = catalog.runs()
+    # Nothing silently dropped: the files that exist are all in the catalog, with a status.
+    assert set(docs) == {"note.txt", "erreur.pdf", "vide.pdf", "illisible.pdf",
+                         "corpus.jsonl#a1", "corpus.jsonl#a2"}
+    assert docs["erreur.pdf"].status is DocStatus.FAILED
+    assert docs["erreur.pdf"].media_type == "text/html"
+    assert docs["note.txt"].status is DocStatus.ACTIVE
+    assert docs["corpus.jsonl#a1"].title == "Guide"
+    assert run.counts == {"new": 3, "changed": 0, "unchanged": 0, "failed": 6, "ignored": 1,
+                          "bytes": run.counts["bytes"]}
+    assert len(run.errors) == 6
+
+
+def test_jsonl_records_keep_their_text(fonds: Fonds, tmp_path: Path, data_dir: Path) -> None:
+    corpus = tmp_path / "c.jsonl"
+    corpus.write_text(json.dumps({"_id": "F1", "title": "", "text": "Médiation familiale"},
+                                 ensure_ascii=False) + "\n", encoding="utf-8")
+    fonds("import", str(corpus))
+    with Catalog(data_dir / "catalog.sqlite") as catalog:
+        (doc,) = catalog.documents()
+    stored = json.loads((data_dir / doc.file_path).read_text(encoding="utf-8"))
+    assert stored["text"] == "Médiation familiale"
+    assert doc.title is None and doc.meta["corpus_id"] == "F1"
+    assert fonds("import", str(corpus)).output.count("inchangés 1") == 1
+
+
+def test_unsupported_single_file_is_a_clear_error(fonds: Fonds, tmp_path: Path) -> None:
+    photo = tmp_path / "photo.jpg"
+    photo.write_bytes(b"\xff\xd8\xff")
+    result = fonds("import", str(photo))
+    assert result.exit_code == 1
+    assert "type de fichier non pris en charge (.jpg)" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_file_over_the_size_cap_is_recorded_as_failed(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    big = tmp_path / "gros.pdf"
+    big.write_bytes(b"%PDF-1.4\n" + b"0" * (2 * 2**20))
+    from click.testing import CliRunner
+
+    from fonds.cli import cli
+
+    result = CliRunner().invoke(
+        cli, ["--data-dir", str(data_dir), "import", str(big)], env={"FONDS_MAX_FILE_MB": "1"}
+    )
+    assert "gros.pdf : fichier trop volumineux (plus de 1 Mo)" in result.output
+    assert not [p for p in (data_dir / "files").iterdir()]  # no half-written file left
+
+
+@pytest.mark.slow
+def test_sigkill_mid_import_then_rerun_completes(tmp_path: Path) -> None:
+    corpus = tmp_path / "big.jsonl"
+    with corpus.open("w", encoding="utf-8") as out:
+        for i in range(6000):
+            out.write(json.dumps({"_id": f"d{i}", "title": f"Fiche {i}",
+                                  "text": f"Texte du document numéro {i}. " * 20}) + "\n")
+    data_dir = tmp_path / "data"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FONDS_")}
+    command = [sys.executable, "-m", "fonds", "--data-dir", str(data_dir), "import", str(corpus)]
+    proc = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    catalog_path = data_dir / "catalog.sqlite"
+    deadline = time.monotonic() + 60
+    seen = 0
+    while time.monotonic() < deadline and seen < 500:
+        time.sleep(0.05)
+        if catalog_path.exists():
+            try:
+                with Catalog(catalog_path) as catalog:
+                    seen = catalog.status_counts()["total"]
+            except Exception:  # the schema may be mid-creation
+                seen = 0
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert 500 <= seen < 6000, f"the import was not caught mid-way ({seen} documents)"
+
+    with Catalog(catalog_path) as catalog:  # opens after the kill
+        partial = catalog.status_counts()["total"]
+        assert partial < 6000
+        assert catalog.runs()[0].finished is None
+    rerun = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True)
+    assert rerun.returncode == 0, rerun.stderr
+    with Catalog(catalog_path) as catalog:
+        assert catalog.status_counts() == {"total": 6000, "active": 6000, "gone": 0, "failed": 0}
+        assert catalog.runs()[0].counts["new"] == 6000 - partial
+        assert catalog.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert not list((data_dir / "files").glob(".incoming-*"))
