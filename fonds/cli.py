@@ -147,15 +147,43 @@ def schedule(every: str) -> None:
 @click.option("--year-from", type=int, default=None, help="First publication year.")
 @click.option("--year-to", type=int, default=None, help="Last publication year.")
 @click.option("--mode", type=click.Choice(["keyword", "semantic", "hybrid"]), default="hybrid",
+              show_default=True, help="Words, meaning, or both.")
+@click.option("--semantic-ratio", type=click.FloatRange(0, 1), default=None,
+              help="Hybrid weight of meaning, 0 to 1 (default from the index settings).")
+@click.option("--sort", type=click.Choice(["relevance", "date"]), default="relevance",
               show_default=True)
 @click.option("--limit", type=click.IntRange(1, 100), default=10, show_default=True)
+@click.option("--page", type=click.IntRange(1), default=1, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the documented JSON shape.")
-def search(query: str, **options: Any) -> None:
+@click.pass_context
+def search(ctx: click.Context, query: str, theme: tuple[str, ...], departement: tuple[str, ...],
+           doc_type: tuple[str, ...], source: tuple[str, ...], year_from: int | None,
+           year_to: int | None, mode: str, semantic_ratio: float | None, sort: str, limit: int,
+           page: int, as_json: bool) -> None:
     """Search the archive; one result per document with its best passages.
+
+    Without vectors in the index, use --mode keyword.
 
     Example: fonds search "conseils citoyens" --departement Hérault --mode hybrid
     """
-    _not_available("search", "moteurs de recherche, issue #3")
+    from fonds.engines.base import Mode, SearchRequest, Sort
+    from fonds.render import format_result
+    from fonds.search import DEFAULT_SEMANTIC_RATIO, SearchService, build_filters, result_json
+
+    settings = _settings(ctx)
+    service = SearchService(settings)
+    filters = build_filters(theme, departement, doc_type, source, year_from, year_to)
+    service.check_filters(filters)
+    request = SearchRequest(
+        query=query, filters=filters, mode=Mode(mode),
+        semantic_ratio=DEFAULT_SEMANTIC_RATIO if semantic_ratio is None else semantic_ratio,
+        sort=Sort(sort), offset=(page - 1) * limit, limit=limit,
+    )
+    result = service.search(request)
+    if as_json:
+        click.echo(json.dumps(result_json(request, result), ensure_ascii=False, indent=2))
+    else:
+        click.echo(format_result(request, result, bold=sys.stdout.isatty()))
 
 
 @cli.command("reindex")

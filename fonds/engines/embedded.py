@@ -1,0 +1,571 @@
+"""The embedded engine (default): tantivy for words, numpy for meaning, no server.
+
+Layout under the index dir: CURRENT names the live generation; each generation holds a
+tantivy index, a vector store and meta.json. A rebuild fills a new generation and swaps
+CURRENT in one rename, so searches never see an empty index. One process writes (tantivy's
+writer lock); readers in other processes notice new commits and reload.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import tantivy
+
+from fonds import french
+from fonds.engines import ranking
+from fonds.engines.base import (
+    FACETS,
+    NO_FILTERS,
+    DocHit,
+    Filters,
+    Mode,
+    Passage,
+    PassageHit,
+    SearchRequest,
+    SearchResult,
+    Sort,
+)
+from fonds.engines.vectors import VectorStore
+from fonds.errors import FondsError
+from fonds.highlight import Matcher, highlight
+from fonds.query import ParsedQuery, parse
+
+SCHEMA_VERSION = 1
+WRITER_HEAP = 64_000_000
+KEYWORD_FIELDS = ("doc_id", "source", "doc_type", "themes", "departements")
+SEMANTIC_CANDIDATES = 300  # passages considered by a semantic search
+
+
+def _schema() -> tantivy.Schema:
+    b = tantivy.SchemaBuilder()
+    b.add_text_field("passage_id", stored=True, tokenizer_name="raw")
+    for name in KEYWORD_FIELDS:
+        b.add_text_field(name, stored=True, fast=True, tokenizer_name="raw")
+    for name in ("title", "heading", "text"):
+        b.add_text_field(name, stored=True, tokenizer_name="fr")
+    for name in ("title_exact", "text_exact"):
+        b.add_text_field(name, stored=False, tokenizer_name="fr_exact")
+    b.add_text_field("url", stored=True, tokenizer_name="raw")
+    b.add_text_field("date", stored=True, tokenizer_name="raw")
+    b.add_integer_field("year", stored=True, indexed=True, fast=True)
+    b.add_integer_field("date_key", stored=False, indexed=False, fast=True)
+    b.add_integer_field("page", stored=True)
+    b.add_integer_field("position", stored=True, indexed=True, fast=True)
+    return b.build()
+
+
+@dataclass(frozen=True)
+class DocInfo:
+    """Document-level fields, the same on every passage; read once per commit."""
+
+    doc_id: str
+    title: str
+    url: str
+    source: str
+    doc_type: str
+    themes: tuple[str, ...]
+    departements: tuple[str, ...]
+    date: str | None
+    year: int | None
+
+    def matches(self, f: Filters) -> bool:
+        return (
+            (not f.themes or bool(set(f.themes) & set(self.themes)))
+            and (not f.departements or bool(set(f.departements) & set(self.departements)))
+            and (not f.doc_types or self.doc_type in f.doc_types)
+            and (not f.sources or self.source in f.sources)
+            and (not f.doc_ids or self.doc_id in f.doc_ids)
+            and (f.year_from is None or (self.year is not None and self.year >= f.year_from))
+            and (f.year_to is None or (self.year is not None and self.year <= f.year_to))
+        )
+
+    def facet_values(self, facet: str) -> tuple[str, ...]:
+        if facet in ("themes", "departements"):
+            return getattr(self, facet)
+        if facet == "year":
+            return (str(self.year),) if self.year else ()
+        value = getattr(self, facet)
+        return (value,) if value else ()
+
+
+def _first(doc: dict[str, list[Any]], name: str, default: Any = None) -> Any:
+    values = doc.get(name) or []
+    return values[0] if values else default
+
+
+class _Generation:
+    """One tantivy index + its vectors, opened for reading (and writing on demand)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        (path / "tantivy").mkdir(parents=True, exist_ok=True)
+        self.schema = _schema()
+        try:
+            self.index = tantivy.Index(self.schema, path=str(path / "tantivy"), reuse=True)
+        except (OSError, ValueError) as exc:
+            raise FondsError(f"index {path} illisible ({exc})") from None
+        self.index.register_tokenizer("fr", french.stemmed_analyzer())
+        self.index.register_tokenizer("fr_exact", french.exact_analyzer())
+        self.vectors = VectorStore(path / "vectors")
+        self.writer: tantivy.IndexWriter | None = None
+        self.docs: dict[str, DocInfo] = {}
+        self.stamp: tuple[int, int] | None = None
+        self.refresh()
+
+    def _meta_stamp(self) -> tuple[int, int]:
+        try:
+            st = (self.path / "tantivy" / "meta.json").stat()
+            return st.st_mtime_ns, st.st_size
+        except FileNotFoundError:
+            return 0, 0
+
+    def refresh(self, force: bool = False) -> None:
+        stamp = self._meta_stamp()
+        if stamp == self.stamp and not force:
+            return
+        self.index.reload()
+        self.vectors.refresh()
+        searcher = self.index.searcher()
+        first = tantivy.Query.term_query(self.schema, "position", 0)
+        docs: dict[str, DocInfo] = {}
+        total = searcher.num_docs
+        if total:
+            for _, address in searcher.search(first, limit=total, count=False).hits:
+                info = self._info(searcher.doc(address).to_dict())
+                docs[info.doc_id] = info
+        self.docs, self.stamp = docs, stamp
+
+    @staticmethod
+    def _info(doc: dict[str, list[Any]]) -> DocInfo:
+        return DocInfo(
+            doc_id=_first(doc, "doc_id"), title=_first(doc, "title", ""),
+            url=_first(doc, "url", ""), source=_first(doc, "source", ""),
+            doc_type=_first(doc, "doc_type", ""), themes=tuple(doc.get("themes", [])),
+            departements=tuple(doc.get("departements", [])), date=_first(doc, "date"),
+            year=_first(doc, "year"),
+        )
+
+    def open_writer(self) -> tantivy.IndexWriter:
+        if self.writer is None:
+            try:
+                self.writer = self.index.writer(WRITER_HEAP, 1)
+            except ValueError as exc:
+                raise FondsError(
+                    f"l'index {self.path} est déjà ouvert en écriture par un autre processus "
+                    f"({exc})"
+                ) from None
+        return self.writer
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.wait_merging_threads()
+            self.writer = None
+
+
+class EmbeddedEngine:
+    name = "embedded"
+
+    def __init__(self, index_dir: Path) -> None:
+        self.index_dir = index_dir
+        self._lock = threading.RLock()
+        self._gen: _Generation | None = None
+        self._current: str | None = None
+        self._open()
+
+    # -- generations ---------------------------------------------------------------
+
+    def _read_current(self) -> str | None:
+        try:
+            return (self.index_dir / "CURRENT").read_text(encoding="utf-8").strip() or None
+        except FileNotFoundError:
+            return None
+
+    def _write_current(self, name: str) -> None:
+        tmp = self.index_dir / f".CURRENT.{os.getpid()}"
+        tmp.write_text(name + "\n", encoding="utf-8")
+        os.replace(tmp, self.index_dir / "CURRENT")
+
+    def _open(self) -> None:
+        name = self._read_current()
+        if name is None or not (self.index_dir / name).is_dir():
+            self._gen, self._current = None, name
+            return
+        self._gen, self._current = _Generation(self.index_dir / name), name
+
+    def _ensure(self) -> _Generation:
+        """The live generation, created on first write."""
+        with self._lock:
+            if self._gen is None:
+                self.index_dir.mkdir(parents=True, exist_ok=True)
+                name = f"gen-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
+                _Generation(self.index_dir / name).close()
+                self._write_meta(self.index_dir / name, {})
+                self._write_current(name)
+                self._open()
+            assert self._gen is not None
+            return self._gen
+
+    def _reader(self) -> _Generation | None:
+        with self._lock:
+            name = self._read_current()
+            if name != self._current:
+                if self._gen is not None and self._gen.writer is None:
+                    self._gen = None
+                self._open()
+            elif self._gen is not None and self._gen.writer is None:
+                self._gen.refresh()
+            return self._gen
+
+    @staticmethod
+    def _write_meta(path: Path, meta: Mapping[str, Any]) -> None:
+        data = {"schema_version": SCHEMA_VERSION, **meta}
+        tmp = path / ".meta.json.tmp"
+        tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
+        os.replace(tmp, path / "meta.json")
+
+    def meta(self) -> dict[str, Any]:
+        gen = self._reader()
+        if gen is None:
+            return {}
+        try:
+            return json.loads((gen.path / "meta.json").read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return {}
+
+    def set_meta(self, meta: Mapping[str, Any]) -> None:
+        gen = self._ensure()
+        self._write_meta(gen.path, {**self.meta(), **meta})
+
+    # -- writing -------------------------------------------------------------------
+
+    def apply_settings(self) -> None:
+        self._ensure()
+
+    def upsert(self, passages: Sequence[Passage]) -> None:
+        if not passages:
+            return
+        gen = self._ensure()
+        writer = gen.open_writer()
+        doc_ids = sorted({p.doc_id for p in passages})
+        with_vectors = [p for p in passages if p.vector is not None]
+        vectors = (np.stack([np.asarray(p.vector, dtype=np.float32) for p in with_vectors])
+                   if with_vectors else None)
+        # Vectors first: if we die before the commit, tantivy still decides what is live.
+        gen.vectors.write(doc_ids, [p.passage_id for p in with_vectors],
+                          [p.doc_id for p in with_vectors], vectors)
+        for doc_id in doc_ids:
+            writer.delete_documents_by_term("doc_id", doc_id)
+        for p in passages:
+            writer.add_document(self._document(p))
+        writer.commit()
+        gen.refresh(force=True)
+
+    @staticmethod
+    def _document(p: Passage) -> tantivy.Document:
+        date_key = int(p.date.replace("-", "")[:8].ljust(8, "0")) if p.year else 0
+        fields: dict[str, Any] = {
+            "passage_id": p.passage_id, "doc_id": p.doc_id, "source": p.source,
+            "doc_type": p.doc_type, "title": p.title, "heading": p.heading, "text": p.text,
+            "title_exact": p.title, "text_exact": p.text, "url": p.url,
+            "position": p.position, "date_key": date_key,
+        }
+        doc = tantivy.Document(**fields)
+        for theme in p.themes:
+            doc.add_text("themes", theme)
+        for code in p.departements:
+            doc.add_text("departements", code)
+        if p.date:
+            doc.add_text("date", p.date)
+        if p.year is not None:
+            doc.add_integer("year", p.year)
+        if p.page is not None:
+            doc.add_integer("page", p.page)
+        return doc
+
+    def delete_documents(self, doc_ids: Sequence[str]) -> None:
+        if not doc_ids or self._reader() is None:
+            return
+        gen = self._ensure()
+        writer = gen.open_writer()
+        for doc_id in doc_ids:
+            writer.delete_documents_by_term("doc_id", doc_id)
+        writer.commit()
+        gen.vectors.write(set(doc_ids), [], [], None)
+        gen.refresh(force=True)
+
+    def clear(self) -> None:
+        if self._reader() is None:
+            return
+        gen = self._ensure()
+        writer = gen.open_writer()
+        writer.delete_all_documents()
+        writer.commit()
+        gen.vectors.write(set(gen.docs), [], [], None)
+        gen.vectors.compact(live_ids=set())
+        gen.refresh(force=True)
+
+    @contextmanager
+    def rebuild(self) -> Iterator[EmbeddedEngine]:
+        """Fill a fresh generation; CURRENT points to it only once it is complete."""
+        self.index_dir.mkdir(parents=True, exist_ok=True)
+        name = f"gen-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}-new"
+        path = self.index_dir / name
+        fresh = EmbeddedEngine.__new__(EmbeddedEngine)
+        fresh.index_dir, fresh._lock, fresh._current = self.index_dir, threading.RLock(), name
+        fresh._gen = _Generation(path)
+        self._write_meta(path, {})
+        try:
+            yield fresh
+            fresh.close()
+        except BaseException:
+            fresh.close()
+            shutil.rmtree(path, ignore_errors=True)
+            raise
+        old = self._current
+        self._write_current(name)
+        self.close()
+        self._open()
+        # Readers that still hold the old generation keep their open files (POSIX).
+        for stale in self.index_dir.glob("gen-*"):
+            if stale.name not in (name, old):
+                shutil.rmtree(stale, ignore_errors=True)
+        if old and old != name:
+            shutil.rmtree(self.index_dir / old, ignore_errors=True)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._gen is not None:
+                self._gen.close()
+
+    # -- reading -------------------------------------------------------------------
+
+    def count(self) -> int:
+        gen = self._reader()
+        return gen.index.searcher().num_docs if gen else 0
+
+    def document_ids(self) -> set[str]:
+        gen = self._reader()
+        return set(gen.docs) if gen else set()
+
+    def search(self, request: SearchRequest, query_vector: np.ndarray | None = None
+               ) -> SearchResult:
+        started = time.perf_counter()
+        gen = self._reader()
+        if gen is None or not gen.docs:
+            return SearchResult(0, (), {f: {} for f in FACETS} if request.facets else {},
+                                _ms(started))
+        parsed = parse(request.query)
+        mode = request.mode
+        if parsed.is_empty or (mode is Mode.HYBRID and request.semantic_ratio <= 0):
+            mode = Mode.KEYWORD
+        elif mode is Mode.HYBRID and request.semantic_ratio >= 1:
+            mode = Mode.SEMANTIC
+        if mode is not Mode.KEYWORD:
+            if query_vector is None:
+                raise FondsError("la recherche par le sens demande le vecteur de la requête")
+            if len(gen.vectors) == 0:
+                raise FondsError("cet index n'a pas de vecteurs : recherche par mots seulement")
+
+        allowed = [d for d, info in gen.docs.items() if info.matches(request.filters)]
+        ranked: list[tuple[str, float]] = []  # (doc id, score), best first
+        matched: set[str] = set()
+        kw_passages: dict[str, list[tuple[float, dict[str, list[Any]]]]] = {}
+        sem_passages: dict[str, list[tuple[str, float]]] = {}
+        need = request.offset + request.limit
+
+        if mode in (Mode.KEYWORD, Mode.HYBRID):
+            kw_ranked, kw_matched, kw_passages = self._keyword(
+                gen, parsed, request.filters, need if mode is Mode.KEYWORD else need + 100,
+                request.passages_per_doc, request.sort is Sort.DATE and mode is Mode.KEYWORD)
+            matched |= kw_matched
+        if mode in (Mode.SEMANTIC, Mode.HYBRID):
+            assert query_vector is not None
+            sem_ranked, sem_passages = self._semantic(gen, query_vector, allowed,
+                                                      max(SEMANTIC_CANDIDATES, need * 3))
+            matched |= {d for d, _ in sem_ranked}
+        if mode is Mode.KEYWORD:
+            ranked = kw_ranked
+        elif mode is Mode.SEMANTIC:
+            ranked = sem_ranked
+        else:
+            ranked = ranking.fuse(kw_ranked, sem_ranked, request.semantic_ratio)
+
+        if request.sort is Sort.DATE:
+            order = {d: i for i, (d, _) in enumerate(ranked)}
+            scores = dict(ranked)
+            ranked = sorted(((d, scores.get(d, 0.0)) for d in matched),
+                            key=lambda x: (gen.docs[x[0]].date or "", -order.get(x[0], 1e9)),
+                            reverse=True)
+        page = ranked[request.offset:need]
+        hits = self._hits(gen, parsed, page, kw_passages, sem_passages, request)
+        facets = _facets(gen.docs, matched) if request.facets else {}
+        return SearchResult(len(matched), tuple(hits), facets, _ms(started))
+
+    # keyword ------------------------------------------------------------------------
+
+    def _keyword(self, gen: _Generation, parsed: ParsedQuery, filters: Filters, need: int,
+                 per_doc: int, by_date: bool
+                 ) -> tuple[list[tuple[str, float]], set[str],
+                            dict[str, list[tuple[float, dict[str, list[Any]]]]]]:
+        schema = gen.schema
+        searcher = gen.index.searcher()
+        match = (ranking.keyword_query(schema, parsed) if not parsed.is_empty
+                 else tantivy.Query.all_query())
+        query = ranking.with_filters(schema, match, filters)
+        agg = searcher.aggregate(query, {"docs": {"terms": {
+            "field": "doc_id", "size": len(gen.docs) + 1, "segment_size": len(gen.docs) + 1}}})
+        matched = {b["key"] for b in agg["docs"]["buckets"] if b["key"] in gen.docs}
+        if parsed.is_empty or by_date:
+            # Browsing (no words) or sorting by date: newest first, passages in reading order.
+            order = sorted(matched, key=lambda d: (gen.docs[d].date or "", d), reverse=True)
+            ranked = [(d, 0.0) for d in order]
+            wanted = [d for d, _ in ranked[:need]]
+            passages = self._passages_of(gen, query, wanted, per_doc, by_score=not parsed.is_empty)
+            return ranked, matched, passages
+
+        grouped: dict[str, list[tuple[float, dict[str, list[Any]]]]] = {}
+        limit = max(need * 4, 40)
+        while True:
+            result = searcher.search(query, limit=limit, count=False)
+            grouped = {}
+            for score, address in result.hits:
+                doc = searcher.doc(address).to_dict()
+                grouped.setdefault(_first(doc, "doc_id"), []).append((score, doc))
+            if len(grouped) >= need or len(result.hits) < limit or limit >= 20_000:
+                break
+            limit *= 4
+        ranked = [(d, items[0][0]) for d, items in grouped.items()]
+        return ranked, matched, {d: items[:per_doc] for d, items in grouped.items()}
+
+    def _passages_of(self, gen: _Generation, query: tantivy.Query, doc_ids: list[str],
+                     per_doc: int, by_score: bool
+                     ) -> dict[str, list[tuple[float, dict[str, list[Any]]]]]:
+        if not doc_ids:
+            return {}
+        searcher = gen.index.searcher()
+        restricted = tantivy.Query.boolean_query([
+            (tantivy.Occur.Must, query),
+            (tantivy.Occur.Must, tantivy.Query.term_set_query(gen.schema, "doc_id", doc_ids)),
+        ])
+        if by_score:
+            hits = searcher.search(restricted, limit=len(doc_ids) * per_doc * 8, count=False).hits
+        else:
+            hits = searcher.search(restricted, limit=len(doc_ids) * per_doc * 8, count=False,
+                                   order_by_field="position", order=tantivy.Order.Asc).hits
+        grouped: dict[str, list[tuple[float, dict[str, list[Any]]]]] = {}
+        for score, address in hits:
+            doc = searcher.doc(address).to_dict()
+            items = grouped.setdefault(_first(doc, "doc_id"), [])
+            if len(items) < per_doc:
+                items.append((float(score) if by_score else 0.0, doc))
+        return grouped
+
+    # semantic -----------------------------------------------------------------------
+
+    def _semantic(self, gen: _Generation, query_vector: np.ndarray, allowed: list[str], k: int
+                  ) -> tuple[list[tuple[str, float]], dict[str, list[tuple[str, float]]]]:
+        hits = gen.vectors.search(query_vector, k, allowed_docs=allowed)
+        grouped: dict[str, list[tuple[str, float]]] = {}
+        for passage_id, doc_id, score in hits:
+            if doc_id in gen.docs:
+                grouped.setdefault(doc_id, []).append((passage_id, score))
+        return [(d, items[0][1]) for d, items in grouped.items()], grouped
+
+    def _fetch(self, gen: _Generation, passage_ids: list[str]) -> dict[str, dict[str, list[Any]]]:
+        if not passage_ids:
+            return {}
+        searcher = gen.index.searcher()
+        query = tantivy.Query.term_set_query(gen.schema, "passage_id", passage_ids)
+        found = {}
+        for _, address in searcher.search(query, limit=len(passage_ids), count=False).hits:
+            doc = searcher.doc(address).to_dict()
+            found[_first(doc, "passage_id")] = doc
+        return found
+
+    # results ------------------------------------------------------------------------
+
+    def _hits(self, gen: _Generation, parsed: ParsedQuery, page: list[tuple[str, float]],
+              kw_passages: dict[str, list[tuple[float, dict[str, list[Any]]]]],
+              sem_passages: dict[str, list[tuple[str, float]]], request: SearchRequest
+              ) -> list[DocHit]:
+        per_doc = request.passages_per_doc
+        wanted = [pid for d, _ in page if len(kw_passages.get(d, [])) < per_doc
+                  for pid, _ in sem_passages.get(d, [])[:per_doc]]
+        fetched = self._fetch(gen, wanted)
+        matcher = Matcher(parsed)
+        hits = []
+        for doc_id, score in page:
+            chosen: list[tuple[float, dict[str, list[Any]]]] = list(kw_passages.get(doc_id, []))
+            seen = {_first(doc, "passage_id") for _, doc in chosen}
+            for pid, sem_score in sem_passages.get(doc_id, []):
+                if len(chosen) >= per_doc:
+                    break
+                if pid not in seen and pid in fetched:
+                    chosen.append((sem_score, fetched[pid]))
+                    seen.add(pid)
+            if not chosen and doc_id in gen.docs:
+                first = self._passages_of(gen, tantivy.Query.all_query(), [doc_id], 1, False)
+                chosen = first.get(doc_id, [])
+            info = gen.docs[doc_id]
+            passages = []
+            for passage_score, doc in chosen[:per_doc]:
+                text = _first(doc, "text", "")
+                snippet, _ = highlight(text, matcher)
+                passages.append(PassageHit(
+                    passage_id=_first(doc, "passage_id"), page=_first(doc, "page"),
+                    position=_first(doc, "position", 0), text=text, highlight=snippet,
+                    score=float(passage_score)))
+            hits.append(DocHit(
+                doc_id=doc_id, title=info.title, url=info.url, source=info.source,
+                doc_type=info.doc_type, themes=info.themes, departements=info.departements,
+                date=info.date, score=float(score), passages=tuple(passages)))
+        return hits
+
+    def similar(self, doc_id: str, limit: int = 5, filters: Filters = NO_FILTERS) -> list[DocHit]:
+        gen = self._reader()
+        if gen is None or doc_id not in gen.docs:
+            return []
+        vector = gen.vectors.doc_vector(doc_id)
+        allowed = [d for d, info in gen.docs.items() if info.matches(filters) and d != doc_id]
+        if vector is not None:
+            ranked, passages = self._semantic(gen, vector, allowed, SEMANTIC_CANDIDATES)
+            kw: dict[str, list[tuple[float, dict[str, list[Any]]]]] = {}
+            parsed = ParsedQuery("", ())
+        else:
+            # No vectors: the words of the title and first passage stand in for meaning.
+            info = gen.docs[doc_id]
+            parsed = parse(info.title + " ")
+            ranked, _, kw = self._keyword(gen, parsed, filters, limit + 1, 1, False)
+            ranked = [(d, s) for d, s in ranked if d != doc_id and d in allowed]
+            passages = {}
+        request = SearchRequest(query="", limit=limit, passages_per_doc=1)
+        return self._hits(gen, parsed, ranked[:limit], kw, passages, request)
+
+
+def _facets(docs: Mapping[str, DocInfo], matched: set[str]) -> dict[str, dict[str, int]]:
+    counters: dict[str, Counter[str]] = {f: Counter() for f in FACETS}
+    for doc_id in matched:
+        info = docs.get(doc_id)
+        if info is None:
+            continue
+        for facet in FACETS:
+            counters[facet].update(info.facet_values(facet))
+    return {f: dict(sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))) for f, c in
+            counters.items()}
+
+
+def _ms(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 2)
+

