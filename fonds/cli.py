@@ -243,15 +243,40 @@ def eval_(**options: Any) -> None:
 
 @cli.command("bench")
 @click.argument("what", type=click.Choice(["search", "ingest", "crawl"]))
-@click.option("--passages", type=int, default=10_000, show_default=True,
+@click.option("--passages", type=click.IntRange(100), default=10_000, show_default=True,
               help="Size of the synthetic archive (bench search).")
-@click.option("--json", "as_json", is_flag=True)
-def bench(what: str, passages: int, as_json: bool) -> None:
+@click.option("--no-model", is_flag=True, help="Skip timing the real query embedder.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.option("--save", type=click.Path(path_type=Path), default=None,
+              help="Also write the JSON result to this file (e.g. benchmarks/results/).")
+@click.pass_context
+def bench(ctx: click.Context, what: str, passages: int, no_model: bool, as_json: bool,
+          save: Path | None) -> None:
     """Speed figures: search latency, ingest throughput, crawl throughput.
+
+    bench search builds (once, cached under benchmarks/cache/) a synthetic archive of
+    realistic French text with random vectors and times a fixed mix of queries.
 
     Example: fonds bench search --passages 100000 --json
     """
-    _not_available("bench", "évaluation et mesures, issue #7")
+    from fonds import bench as benchmarks
+
+    if what != "search":
+        _not_available(f"bench {what}", "issues #4 et #5")
+    embed = None
+    if not no_model:
+        from fonds.embedding import load_embedder
+
+        embed = load_embedder(_settings(ctx)).embed_query
+    say = (lambda m: None) if as_json else (lambda m: click.echo(m, err=True))
+    report = benchmarks.bench_search(passages, Path("benchmarks/cache"), embed, say)
+    if save is not None:
+        save.parent.mkdir(parents=True, exist_ok=True)
+        save.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", "utf-8")
+    if as_json:
+        click.echo(json.dumps(report, ensure_ascii=False, indent=2))
+    else:
+        click.echo(benchmarks.format_search(report))
 
 
 def main() -> None:

@@ -37,6 +37,12 @@ def fold(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
+@lru_cache(maxsize=200_000)
+def fold_word(word: str) -> str:
+    """fold() for one word, cached: texts repeat their words."""
+    return fold(word)
+
+
 def words(text: str) -> list[str]:
     """Folded words, as the index sees them before stop words and stemming."""
     return WORD_RE.findall(fold(text))

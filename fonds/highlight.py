@@ -14,7 +14,8 @@ from fonds.query import ParsedQuery
 
 MARK_START = "<mark>"
 MARK_END = "</mark>"
-CROP_WORDS = 32
+CROP_CHARS = 240  # about 32 words
+LEAD_CHARS = 40  # context kept before the first match
 _TOKEN = re.compile(r"[^\W_]+")
 
 
@@ -37,6 +38,13 @@ def osa_distance(a: str, b: str, limit: int) -> int:
     return previous[-1]
 
 
+def _close(a: str, b: str, typos: int) -> bool:
+    """Cheap necessary condition for an edit distance <= typos (most words fail it)."""
+    if abs(len(a) - len(b)) > typos:
+        return False
+    return len(set(a).symmetric_difference(b)) <= 2 * typos
+
+
 class Matcher:
     """Decides whether a word of a passage matches the query, and which slot it serves."""
 
@@ -45,6 +53,7 @@ class Matcher:
         self.stems: dict[str, int] = {}
         self.terms = []
         self._seen: dict[str, int | None] = {}
+        self._raw: dict[str, int | None] = {}
         for index, slot in enumerate(query.slots):
             for term in slot.terms:
                 self.stems.setdefault(term.stem, index)
@@ -53,6 +62,13 @@ class Matcher:
                 for word in phrase:
                     if word not in french.stop_words():
                         self.stems.setdefault(french.stem(word), index)
+
+    def slot_of_token(self, token: str) -> int | None:
+        """Like slot_of, for a word as written; cached, since texts repeat their words."""
+        hit = self._raw.get(token, -1)
+        if hit == -1:
+            hit = self._raw[token] = self.slot_of(french.fold_word(token))
+        return hit
 
     def slot_of(self, folded: str) -> int | None:
         if folded not in self._seen:
@@ -66,7 +82,7 @@ class Matcher:
         for index, term in self.terms:
             if term.prefix and folded.startswith(term.word):
                 return index
-            if term.typos:
+            if term.typos and _close(folded, term.word, term.typos):
                 if osa_distance(folded, term.word, term.typos) <= term.typos:
                     return index
                 if term.prefix and len(folded) > len(term.word) and osa_distance(
@@ -76,64 +92,53 @@ class Matcher:
         return None
 
 
-def highlight(text: str, matcher: Matcher, crop_words: int = CROP_WORDS) -> tuple[str, int]:
-    """(safe HTML snippet, number of distinct slots matched in it)."""
-    tokens = [(m.start(), m.end(), matcher.slot_of(french.fold(m.group()))) for m in
-              _TOKEN.finditer(text)]
-    if not tokens:
-        return html.escape(text[: crop_words * 8], quote=False), 0
-    start, end = _best_window(tokens, crop_words)
-    pieces: list[str] = []
-    if start > 0:
-        pieces.append("… ")
-    cursor = tokens[start][0]
-    matched: set[int] = set()
-    for begin, finish, slot in tokens[start:end]:
-        if slot is None:
-            continue
-        matched.add(slot)
-        pieces.append(html.escape(text[cursor:begin], quote=False))
-        pieces.append(MARK_START + html.escape(text[begin:finish], quote=False) + MARK_END)
-        cursor = finish
-    tail_end = tokens[end - 1][1]
-    # keep closing punctuation of the last word
-    while tail_end < len(text) and text[tail_end] in ".,;:!?»)":
-        tail_end += 1
-    pieces.append(html.escape(text[cursor:tail_end], quote=False))
-    if end < len(tokens):
-        pieces.append(" …")
-    return "".join(pieces).strip(), len(matched)
+def highlight(text: str, matcher: Matcher, crop_chars: int = CROP_CHARS) -> tuple[str, int]:
+    """(safe HTML snippet cropped around the matches, number of distinct slots in it).
 
-
-def _best_window(tokens: list[tuple[int, int, int | None]], size: int) -> tuple[int, int]:
-    """The window of `size` words with the most distinct matched slots, then most matches."""
-    if len(tokens) <= size:
-        return 0, len(tokens)
-    best = (-1, -1, 0)
-    counts: dict[int, int] = {}
-    hits = 0
-    for i, (_, _, slot) in enumerate(tokens):
+    Only the distinct words of the text are matched (a passage repeats its words), then
+    one regex finds where the matching ones occur: no Python loop over every word.
+    """
+    hits = {}
+    for word in set(_TOKEN.findall(text)):
+        slot = matcher.slot_of_token(word)
         if slot is not None:
-            counts[slot] = counts.get(slot, 0) + 1
-            hits += 1
-        if i >= size:
-            old = tokens[i - size][2]
-            if old is not None:
-                counts[old] -= 1
-                hits -= 1
-                if not counts[old]:
-                    del counts[old]
-        if i >= size - 1:
-            score = (len(counts), hits)
-            if score > best[:2]:
-                best = (*score, i - size + 1)
-    first = best[2]
-    # Start a little before the first match, so the snippet reads as a sentence.
-    for j in range(first, min(first + size, len(tokens))):
-        if tokens[j][2] is not None:
-            first = max(0, min(j - 4, len(tokens) - size))
-            break
-    return first, first + size
+            hits[word] = slot
+    if not hits:
+        return _crop(text, 0, crop_chars, []), 0
+    alternation = "|".join(re.escape(w) for w in sorted(hits, key=len, reverse=True))
+    pattern = re.compile(rf"(?<![^\W_])(?:{alternation})(?![^\W_])")
+    found = [(m.start(), m.end(), hits[m.group()]) for m in pattern.finditer(text)]
+    # The window with the most distinct slots (then most matches), starting a bit before.
+    best, best_score = 0, (-1, -1)
+    for i, (start, _, _) in enumerate(found):
+        inside = [f for f in found[i:] if f[0] < start + crop_chars - LEAD_CHARS]
+        score = (len({f[2] for f in inside}), len(inside))
+        if score > best_score:
+            best, best_score = i, score
+    begin = max(0, found[best][0] - LEAD_CHARS)
+    return _crop(text, begin, crop_chars, found), best_score[0]
+
+
+def _crop(text: str, begin: int, size: int, found: list[tuple[int, int, int]]) -> str:
+    if begin > 0:  # start on a word
+        space = text.find(" ", begin)
+        begin = space + 1 if 0 <= space < begin + 20 else begin
+    end = min(len(text), begin + size)
+    if end < len(text):
+        space = text.rfind(" ", begin, end)
+        end = space if space > begin + size // 2 else end
+    pieces = ["… "] if begin > 0 else []
+    cursor = begin
+    for start, finish, _ in found:
+        if start < begin or finish > end:
+            continue
+        pieces.append(html.escape(text[cursor:start], quote=False))
+        pieces.append(MARK_START + html.escape(text[start:finish], quote=False) + MARK_END)
+        cursor = finish
+    pieces.append(html.escape(text[cursor:end], quote=False))
+    if end < len(text):
+        pieces.append(" …")
+    return "".join(pieces).strip()
 
 
 def plain(snippet: str, bold: bool = False) -> str:

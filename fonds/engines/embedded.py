@@ -8,15 +8,15 @@ writer lock); readers in other processes notice new commits and reload.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
 import threading
 import time
-from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,7 @@ from fonds.engines.base import (
     SearchResult,
     Sort,
 )
+from fonds.engines.doctable import DocTable
 from fonds.engines.vectors import VectorStore
 from fonds.errors import FondsError
 from fonds.highlight import Matcher, highlight
@@ -55,8 +56,9 @@ def _schema() -> tantivy.Schema:
         b.add_text_field(name, stored=True, fast=True, tokenizer_name="raw")
     for name in ("title", "heading", "text"):
         b.add_text_field(name, stored=True, tokenizer_name="fr")
-    for name in ("title_exact", "text_exact"):
-        b.add_text_field(name, stored=False, tokenizer_name="fr_exact")
+    # Whole unstemmed words of title, heading and text, for typo and prefix matching only.
+    b.add_text_field("exact", stored=False, tokenizer_name="fr_exact", index_option="basic")
+    b.add_integer_field("doc_ord", stored=False, indexed=False, fast=True)
     b.add_text_field("url", stored=True, tokenizer_name="raw")
     b.add_text_field("date", stored=True, tokenizer_name="raw")
     b.add_integer_field("year", stored=True, indexed=True, fast=True)
@@ -80,17 +82,6 @@ class DocInfo:
     date: str | None
     year: int | None
 
-    def matches(self, f: Filters) -> bool:
-        return (
-            (not f.themes or bool(set(f.themes) & set(self.themes)))
-            and (not f.departements or bool(set(f.departements) & set(self.departements)))
-            and (not f.doc_types or self.doc_type in f.doc_types)
-            and (not f.sources or self.source in f.sources)
-            and (not f.doc_ids or self.doc_id in f.doc_ids)
-            and (f.year_from is None or (self.year is not None and self.year >= f.year_from))
-            and (f.year_to is None or (self.year is not None and self.year <= f.year_to))
-        )
-
     def facet_values(self, facet: str) -> tuple[str, ...]:
         if facet in ("themes", "departements"):
             return getattr(self, facet)
@@ -98,6 +89,11 @@ class DocInfo:
             return (str(self.year),) if self.year else ()
         value = getattr(self, facet)
         return (value,) if value else ()
+
+
+def doc_ord(doc_id: str) -> int:
+    """A number for a document id, for fast fields (52 bits: exact through JSON floats)."""
+    return int.from_bytes(hashlib.sha256(doc_id.encode("utf-8")).digest()[:8], "big") >> 12
 
 
 def _first(doc: dict[str, list[Any]], name: str, default: Any = None) -> Any:
@@ -121,6 +117,8 @@ class _Generation:
         self.vectors = VectorStore(path / "vectors")
         self.writer: tantivy.IndexWriter | None = None
         self.docs: dict[str, DocInfo] = {}
+        self.table = DocTable(())
+        self.by_ord: dict[int, str] = {}
         self.stamp: tuple[int, int] | None = None
         self.refresh()
 
@@ -145,6 +143,9 @@ class _Generation:
             for _, address in searcher.search(first, limit=total, count=False).hits:
                 info = self._info(searcher.doc(address).to_dict())
                 docs[info.doc_id] = info
+        self.table = DocTable(
+            (d, {f: info.facet_values(f) for f in FACETS}, info.year) for d, info in docs.items())
+        self.by_ord = {doc_ord(d): d for d in docs}
         self.docs, self.stamp = docs, stamp
 
     @staticmethod
@@ -278,8 +279,8 @@ class EmbeddedEngine:
         fields: dict[str, Any] = {
             "passage_id": p.passage_id, "doc_id": p.doc_id, "source": p.source,
             "doc_type": p.doc_type, "title": p.title, "heading": p.heading, "text": p.text,
-            "title_exact": p.title, "text_exact": p.text, "url": p.url,
-            "position": p.position, "date_key": date_key,
+            "exact": f"{p.title}\n{p.heading}\n{p.text}", "url": p.url,
+            "position": p.position, "date_key": date_key, "doc_ord": doc_ord(p.doc_id),
         }
         doc = tantivy.Document(**fields)
         for theme in p.themes:
@@ -378,22 +379,20 @@ class EmbeddedEngine:
             if len(gen.vectors) == 0:
                 raise FondsError("cet index n'a pas de vecteurs : recherche par mots seulement")
 
-        allowed = [d for d, info in gen.docs.items() if info.matches(request.filters)]
-        ranked: list[tuple[str, float]] = []  # (doc id, score), best first
-        matched: set[str] = set()
-        kw_passages: dict[str, list[tuple[float, dict[str, list[Any]]]]] = {}
-        sem_passages: dict[str, list[tuple[str, float]]] = {}
+        run = _Run(gen, gen.index.searcher(), parse(request.query), request.passages_per_doc)
         need = request.offset + request.limit
-
+        matched: set[str] = set()
         if mode in (Mode.KEYWORD, Mode.HYBRID):
-            kw_ranked, kw_matched, kw_passages = self._keyword(
-                gen, parsed, request.filters, need if mode is Mode.KEYWORD else need + 100,
-                request.passages_per_doc, request.sort is Sort.DATE and mode is Mode.KEYWORD)
+            by_date = request.sort is Sort.DATE and mode is Mode.KEYWORD
+            kw_ranked, kw_matched = self._keyword(run, request.filters,
+                                                  need if mode is Mode.KEYWORD else need + 100,
+                                                  by_date)
             matched |= kw_matched
         if mode in (Mode.SEMANTIC, Mode.HYBRID):
             assert query_vector is not None
-            sem_ranked, sem_passages = self._semantic(gen, query_vector, allowed,
-                                                      max(SEMANTIC_CANDIDATES, need * 3))
+            allowed = gen.table.selected(gen.table.mask(request.filters))
+            sem_ranked = self._semantic(run, query_vector, allowed,
+                                        max(SEMANTIC_CANDIDATES, need * 3))
             matched |= {d for d, _ in sem_ranked}
         if mode is Mode.KEYWORD:
             ranked = kw_ranked
@@ -402,125 +401,126 @@ class EmbeddedEngine:
         else:
             ranked = ranking.fuse(kw_ranked, sem_ranked, request.semantic_ratio)
 
-        if request.sort is Sort.DATE:
+        if request.sort is Sort.DATE and mode is not Mode.KEYWORD:
             order = {d: i for i, (d, _) in enumerate(ranked)}
             scores = dict(ranked)
             ranked = sorted(((d, scores.get(d, 0.0)) for d in matched),
                             key=lambda x: (gen.docs[x[0]].date or "", -order.get(x[0], 1e9)),
                             reverse=True)
-        page = ranked[request.offset:need]
-        hits = self._hits(gen, parsed, page, kw_passages, sem_passages, request)
-        facets = _facets(gen.docs, matched) if request.facets else {}
+        hits = self._hits(run, ranked[request.offset:need])
+        facets = gen.table.facet_counts(matched) if request.facets else {}
         return SearchResult(len(matched), tuple(hits), facets, _ms(started))
 
     # keyword ------------------------------------------------------------------------
 
-    def _keyword(self, gen: _Generation, parsed: ParsedQuery, filters: Filters, need: int,
-                 per_doc: int, by_date: bool
-                 ) -> tuple[list[tuple[str, float]], set[str],
-                            dict[str, list[tuple[float, dict[str, list[Any]]]]]]:
-        schema = gen.schema
-        searcher = gen.index.searcher()
-        match = (ranking.keyword_query(schema, parsed) if not parsed.is_empty
-                 else tantivy.Query.all_query())
-        query = ranking.with_filters(schema, match, filters)
-        agg = searcher.aggregate(query, {"docs": {"terms": {
-            "field": "doc_id", "size": len(gen.docs) + 1, "segment_size": len(gen.docs) + 1}}})
-        matched = {b["key"] for b in agg["docs"]["buckets"] if b["key"] in gen.docs}
-        if parsed.is_empty or by_date:
-            # Browsing (no words) or sorting by date: newest first, passages in reading order.
-            order = sorted(matched, key=lambda d: (gen.docs[d].date or "", d), reverse=True)
-            ranked = [(d, 0.0) for d in order]
-            wanted = [d for d, _ in ranked[:need]]
-            passages = self._passages_of(gen, query, wanted, per_doc, by_score=not parsed.is_empty)
-            return ranked, matched, passages
+    def _doc_ids(self, run: _Run, hits: list[tuple[float, tantivy.DocAddress]]
+                 ) -> list[str | None]:
+        """Document of each hit from a fast field: no stored document is read for ranking."""
+        if not hits:
+            return []
+        ords = run.searcher.fast_field_values("doc_ord", [address for _, address in hits])
+        return [run.gen.by_ord.get(o) for o in ords]
 
-        grouped: dict[str, list[tuple[float, dict[str, list[Any]]]]] = {}
+    def _keyword(self, run: _Run, filters: Filters, need: int, by_date: bool
+                 ) -> tuple[list[tuple[str, float]], set[str]]:
+        gen, searcher, parsed = run.gen, run.searcher, run.parsed
+        match = (ranking.keyword_query(gen.schema, parsed) if not parsed.is_empty
+                 else tantivy.Query.all_query())
+        query = ranking.with_filters(gen.schema, match, filters)
+        run.query = query
+        size = len(gen.docs) + 1
+        agg = searcher.aggregate(query, {"docs": {"terms": {
+            "field": "doc_ord", "size": size, "segment_size": size}}})
+        matched = {gen.by_ord[int(b["key"])] for b in agg["docs"]["buckets"]
+                   if int(b["key"]) in gen.by_ord}
+        if parsed.is_empty or by_date:
+            # Browsing (no words) or sorting by date: newest first.
+            order = sorted(matched, key=lambda d: (gen.docs[d].date or "", d), reverse=True)
+            return [(d, 0.0) for d in order], matched
+
         limit = max(need * 4, 40)
         while True:
-            result = searcher.search(query, limit=limit, count=False)
-            grouped = {}
-            for score, address in result.hits:
-                doc = searcher.doc(address).to_dict()
-                grouped.setdefault(_first(doc, "doc_id"), []).append((score, doc))
-            if len(grouped) >= need or len(result.hits) < limit or limit >= 20_000:
+            hits = searcher.search(query, limit=limit, count=False).hits
+            grouped: dict[str, list[tuple[float, tantivy.DocAddress]]] = {}
+            for (score, address), doc_id in zip(hits, self._doc_ids(run, hits), strict=True):
+                if doc_id is not None:
+                    grouped.setdefault(doc_id, []).append((score, address))
+            if len(grouped) >= need or len(hits) < limit or limit >= 20_000:
                 break
             limit *= 4
-        ranked = [(d, items[0][0]) for d, items in grouped.items()]
-        return ranked, matched, {d: items[:per_doc] for d, items in grouped.items()}
+        for doc_id, items in grouped.items():
+            run.keyword_passages[doc_id] = items[: run.per_doc]
+        return [(d, items[0][0]) for d, items in grouped.items()], matched
 
-    def _passages_of(self, gen: _Generation, query: tantivy.Query, doc_ids: list[str],
-                     per_doc: int, by_score: bool
-                     ) -> dict[str, list[tuple[float, dict[str, list[Any]]]]]:
-        if not doc_ids:
-            return {}
-        searcher = gen.index.searcher()
-        restricted = tantivy.Query.boolean_query([
-            (tantivy.Occur.Must, query),
-            (tantivy.Occur.Must, tantivy.Query.term_set_query(gen.schema, "doc_id", doc_ids)),
-        ])
-        if by_score:
-            hits = searcher.search(restricted, limit=len(doc_ids) * per_doc * 8, count=False).hits
+    def _passages_of(self, run: _Run, doc_ids: list[str], query: tantivy.Query | None) -> None:
+        """Best passages (by score, or in reading order without a query) of some documents."""
+        wanted = [d for d in doc_ids if d not in run.keyword_passages]
+        if not wanted:
+            return
+        restricted = tantivy.Query.term_set_query(run.gen.schema, "doc_id", wanted)
+        if query is not None:
+            restricted = tantivy.Query.boolean_query([(tantivy.Occur.Must, query),
+                                                      (tantivy.Occur.Must, restricted)])
+            hits = run.searcher.search(restricted, limit=len(wanted) * run.per_doc * 8,
+                                       count=False).hits
         else:
-            hits = searcher.search(restricted, limit=len(doc_ids) * per_doc * 8, count=False,
-                                   order_by_field="position", order=tantivy.Order.Asc).hits
-        grouped: dict[str, list[tuple[float, dict[str, list[Any]]]]] = {}
-        for score, address in hits:
-            doc = searcher.doc(address).to_dict()
-            items = grouped.setdefault(_first(doc, "doc_id"), [])
-            if len(items) < per_doc:
-                items.append((float(score) if by_score else 0.0, doc))
-        return grouped
+            hits = run.searcher.search(restricted, limit=len(wanted) * run.per_doc * 8,
+                                       count=False, order_by_field="position",
+                                       order=tantivy.Order.Asc).hits
+        for (score, address), doc_id in zip(hits, self._doc_ids(run, hits), strict=True):
+            items = run.keyword_passages.setdefault(doc_id, []) if doc_id else []
+            if doc_id and len(items) < run.per_doc:
+                items.append((float(score) if query is not None else 0.0, address))
 
     # semantic -----------------------------------------------------------------------
 
-    def _semantic(self, gen: _Generation, query_vector: np.ndarray, allowed: list[str], k: int
-                  ) -> tuple[list[tuple[str, float]], dict[str, list[tuple[str, float]]]]:
-        hits = gen.vectors.search(query_vector, k, allowed_docs=allowed)
-        grouped: dict[str, list[tuple[str, float]]] = {}
+    def _semantic(self, run: _Run, vector: np.ndarray, allowed: list[str] | None, k: int,
+                  exclude: tuple[str, ...] = ()) -> list[tuple[str, float]]:
+        hits = run.gen.vectors.search(vector, k, allowed_docs=allowed, exclude_docs=exclude)
         for passage_id, doc_id, score in hits:
-            if doc_id in gen.docs:
-                grouped.setdefault(doc_id, []).append((passage_id, score))
-        return [(d, items[0][1]) for d, items in grouped.items()], grouped
+            if doc_id in run.gen.docs:
+                run.semantic_passages.setdefault(doc_id, []).append((passage_id, score))
+        return [(d, items[0][1]) for d, items in run.semantic_passages.items()]
 
-    def _fetch(self, gen: _Generation, passage_ids: list[str]) -> dict[str, dict[str, list[Any]]]:
+    def _fetch(self, run: _Run, passage_ids: list[str]) -> dict[str, dict[str, list[Any]]]:
         if not passage_ids:
             return {}
-        searcher = gen.index.searcher()
-        query = tantivy.Query.term_set_query(gen.schema, "passage_id", passage_ids)
+        query = tantivy.Query.term_set_query(run.gen.schema, "passage_id", passage_ids)
         found = {}
-        for _, address in searcher.search(query, limit=len(passage_ids), count=False).hits:
-            doc = searcher.doc(address).to_dict()
+        for _, address in run.searcher.search(query, limit=len(passage_ids), count=False).hits:
+            doc = run.searcher.doc(address).to_dict()
             found[_first(doc, "passage_id")] = doc
         return found
 
     # results ------------------------------------------------------------------------
 
-    def _hits(self, gen: _Generation, parsed: ParsedQuery, page: list[tuple[str, float]],
-              kw_passages: dict[str, list[tuple[float, dict[str, list[Any]]]]],
-              sem_passages: dict[str, list[tuple[str, float]]], request: SearchRequest
-              ) -> list[DocHit]:
-        per_doc = request.passages_per_doc
-        wanted = [pid for d, _ in page if len(kw_passages.get(d, [])) < per_doc
-                  for pid, _ in sem_passages.get(d, [])[:per_doc]]
-        fetched = self._fetch(gen, wanted)
-        matcher = Matcher(parsed)
+    def _hits(self, run: _Run, page: list[tuple[str, float]]) -> list[DocHit]:
+        per_doc = run.per_doc
+        page_ids = [d for d, _ in page]
+        # Documents on the page without keyword passages yet: their best keyword passages
+        # (hybrid, date sort), else their first ones.
+        if run.query is not None and not run.parsed.is_empty:
+            self._passages_of(run, [d for d in page_ids if d not in run.semantic_passages],
+                              run.query)
+        self._passages_of(run, [d for d in page_ids if d not in run.semantic_passages], None)
+        wanted = [pid for d in page_ids if len(run.keyword_passages.get(d, [])) < per_doc
+                  for pid, _ in run.semantic_passages.get(d, [])[:per_doc]]
+        fetched = self._fetch(run, wanted)
+        matcher = Matcher(run.parsed)
         hits = []
         for doc_id, score in page:
-            chosen: list[tuple[float, dict[str, list[Any]]]] = list(kw_passages.get(doc_id, []))
+            chosen = [(s, run.searcher.doc(a).to_dict())
+                      for s, a in run.keyword_passages.get(doc_id, [])[:per_doc]]
             seen = {_first(doc, "passage_id") for _, doc in chosen}
-            for pid, sem_score in sem_passages.get(doc_id, []):
+            for pid, sem_score in run.semantic_passages.get(doc_id, []):
                 if len(chosen) >= per_doc:
                     break
                 if pid not in seen and pid in fetched:
                     chosen.append((sem_score, fetched[pid]))
                     seen.add(pid)
-            if not chosen and doc_id in gen.docs:
-                first = self._passages_of(gen, tantivy.Query.all_query(), [doc_id], 1, False)
-                chosen = first.get(doc_id, [])
-            info = gen.docs[doc_id]
+            info = run.gen.docs[doc_id]
             passages = []
-            for passage_score, doc in chosen[:per_doc]:
+            for passage_score, doc in chosen:
                 text = _first(doc, "text", "")
                 snippet, _ = highlight(text, matcher)
                 passages.append(PassageHit(
@@ -533,37 +533,37 @@ class EmbeddedEngine:
                 date=info.date, score=float(score), passages=tuple(passages)))
         return hits
 
-    def similar(self, doc_id: str, limit: int = 5, filters: Filters = NO_FILTERS) -> list[DocHit]:
+    def similar(self, doc_id: str, limit: int = 5, filters: Filters = NO_FILTERS
+                ) -> list[DocHit]:
         gen = self._reader()
         if gen is None or doc_id not in gen.docs:
             return []
+        allowed = gen.table.selected(gen.table.mask(filters))
         vector = gen.vectors.doc_vector(doc_id)
-        allowed = [d for d, info in gen.docs.items() if info.matches(filters) and d != doc_id]
         if vector is not None:
-            ranked, passages = self._semantic(gen, vector, allowed, SEMANTIC_CANDIDATES)
-            kw: dict[str, list[tuple[float, dict[str, list[Any]]]]] = {}
-            parsed = ParsedQuery("", ())
+            run = _Run(gen, gen.index.searcher(), ParsedQuery("", ()), 1)
+            ranked = self._semantic(run, vector, allowed, SEMANTIC_CANDIDATES,
+                                    exclude=(doc_id,))
         else:
-            # No vectors: the words of the title and first passage stand in for meaning.
-            info = gen.docs[doc_id]
-            parsed = parse(info.title + " ")
-            ranked, _, kw = self._keyword(gen, parsed, filters, limit + 1, 1, False)
-            ranked = [(d, s) for d, s in ranked if d != doc_id and d in allowed]
-            passages = {}
-        request = SearchRequest(query="", limit=limit, passages_per_doc=1)
-        return self._hits(gen, parsed, ranked[:limit], kw, passages, request)
+            # No vectors: the words of the title stand in for meaning.
+            run = _Run(gen, gen.index.searcher(), parse(gen.docs[doc_id].title + " "), 1)
+            ranked, _ = self._keyword(run, filters, limit + 1, False)
+            ranked = [(d, s) for d, s in ranked if d != doc_id]
+        return self._hits(run, ranked[:limit])
 
 
-def _facets(docs: Mapping[str, DocInfo], matched: set[str]) -> dict[str, dict[str, int]]:
-    counters: dict[str, Counter[str]] = {f: Counter() for f in FACETS}
-    for doc_id in matched:
-        info = docs.get(doc_id)
-        if info is None:
-            continue
-        for facet in FACETS:
-            counters[facet].update(info.facet_values(facet))
-    return {f: dict(sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))) for f, c in
-            counters.items()}
+@dataclass
+class _Run:
+    """What one search carries between its steps: one searcher, so addresses stay valid."""
+
+    gen: _Generation
+    searcher: tantivy.Searcher
+    parsed: ParsedQuery
+    per_doc: int
+    query: tantivy.Query | None = None
+    keyword_passages: dict[str, list[tuple[float, tantivy.DocAddress]]] = field(
+        default_factory=dict)
+    semantic_passages: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
 
 
 def _ms(started: float) -> float:

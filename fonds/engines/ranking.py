@@ -14,15 +14,14 @@ import tantivy
 
 from fonds import french
 from fonds.engines.base import Filters
-from fonds.query import ParsedQuery, Slot, Term
+from fonds.query import ParsedQuery, Slot
 
 Occur = tantivy.Occur
 Q = tantivy.Query
 
 TITLE_BOOST = 2.0
 HEADING_BOOST = 1.2
-TYPO_SCORE = 0.3  # a typo match weighs less than a typical exact BM25 match
-PREFIX_SCORE = 0.6
+TYPO_SCORE = 0.3  # a typo or prefix match weighs less than a typical exact BM25 match
 WORD_TIER = 1000.0
 EXACT_TIER = 100.0
 PROXIMITY_TIER = 50.0
@@ -51,26 +50,6 @@ def _exact_term(schema: tantivy.Schema, stem: str) -> tantivy.Query:
     ])
 
 
-def _prefix(schema: tantivy.Schema, term: Term, distance: int) -> tantivy.Query:
-    return _should([
-        Q.fuzzy_term_query(schema, field, term.word, distance, True, True)
-        for field in ("text_exact", "title_exact")
-    ])
-
-
-def _term(schema: tantivy.Schema, term: Term, exact_only: bool) -> tantivy.Query:
-    parts = [_exact_term(schema, term.stem)]
-    if term.prefix:
-        parts.append(Q.const_score_query(_prefix(schema, term, 0), PREFIX_SCORE))
-    if not exact_only and term.typos:
-        fuzzy = _should([Q.fuzzy_term_query(schema, field, term.word, term.typos, True, False)
-                         for field in ("text_exact", "title_exact")])
-        parts.append(Q.const_score_query(fuzzy, TYPO_SCORE))
-        if term.prefix:
-            parts.append(Q.const_score_query(_prefix(schema, term, term.typos), TYPO_SCORE))
-    return _should(parts)
-
-
 def _phrase(schema: tantivy.Schema, words: tuple[str, ...]) -> tantivy.Query | None:
     stops = french.stop_words()
     kept = [(i, french.stem(w)) for i, w in enumerate(words) if w not in stops]
@@ -83,8 +62,9 @@ def _phrase(schema: tantivy.Schema, words: tuple[str, ...]) -> tantivy.Query | N
     return _should([Q.phrase_query(schema, field, offsets, 1) for field in ("text", "title")])
 
 
-def slot_query(schema: tantivy.Schema, slot: Slot, exact_only: bool = False) -> tantivy.Query:
-    options = [_must([_term(schema, t, exact_only) for t in slot.terms])]
+def exact_query(schema: tantivy.Schema, slot: Slot) -> tantivy.Query:
+    """The slot's words as written (stemmed), or one of its synonym phrases: BM25-scored."""
+    options = [_must([_exact_term(schema, t.stem) for t in slot.terms])]
     for alternative in slot.alternatives:
         phrase = _phrase(schema, alternative)
         if phrase is not None:
@@ -92,18 +72,40 @@ def slot_query(schema: tantivy.Schema, slot: Slot, exact_only: bool = False) -> 
     return _should(options)
 
 
+def loose_query(schema: tantivy.Schema, slot: Slot) -> tantivy.Query | None:
+    """Typo and prefix matches of a one-word slot, on whole unstemmed words (the `exact`
+    field holds title, heading and text, so each is one automaton walk)."""
+    if len(slot.terms) != 1:
+        return None
+    term = slot.terms[0]
+    parts = []
+    if term.typos:
+        parts.append(Q.fuzzy_term_query(schema, "exact", term.word, term.typos, True, False))
+    if term.prefix:
+        parts.append(Q.fuzzy_term_query(schema, "exact", term.word, term.typos, True, True))
+    return _should(parts) if parts else None
+
+
 def keyword_query(schema: tantivy.Schema, parsed: ParsedQuery) -> tantivy.Query:
-    slots = [slot_query(schema, s) for s in parsed.slots]
-    clauses: list[tuple[tantivy.Occur, tantivy.Query]] = [(Occur.Must, _should(slots))]
-    if len(parsed.slots) <= TIER_MAX_WORDS:
-        if len(slots) > 1:
-            clauses += [(Occur.Should, Q.const_score_query(q, WORD_TIER)) for q in slots]
-        clauses += [(Occur.Should, Q.const_score_query(slot_query(schema, s, True), EXACT_TIER))
-                    for s in parsed.slots if any(t.typos for t in s.terms)]
-        stems = [t.stem for t in parsed.terms()]
-        if len(stems) > 1:
-            clauses.append((Occur.Should, Q.const_score_query(
-                Q.phrase_query(schema, "text", stems, PROXIMITY_SLOP), PROXIMITY_TIER)))
+    """Only Should clauses: a document matches when any slot does (partial matches are the
+    fallback), and each expensive typo query is evaluated once."""
+    tiered = len(parsed.slots) <= TIER_MAX_WORDS
+    clauses: list[tuple[tantivy.Occur, tantivy.Query]] = []
+    for slot in parsed.slots:
+        exact = exact_query(schema, slot)
+        loose = loose_query(schema, slot)
+        clauses.append((Occur.Should, exact))  # BM25 orders within a tier
+        if tiered and len(parsed.slots) > 1:
+            either = exact if loose is None else _should([exact, loose])
+            clauses.append((Occur.Should, Q.const_score_query(either, WORD_TIER)))
+        elif loose is not None:
+            clauses.append((Occur.Should, Q.const_score_query(loose, TYPO_SCORE)))
+        if tiered and loose is not None:
+            clauses.append((Occur.Should, Q.const_score_query(exact, EXACT_TIER)))
+    stems = [t.stem for t in parsed.terms()]
+    if tiered and len(stems) > 1:
+        clauses.append((Occur.Should, Q.const_score_query(
+            Q.phrase_query(schema, "text", stems, PROXIMITY_SLOP), PROXIMITY_TIER)))
     return Q.boolean_query(clauses)
 
 

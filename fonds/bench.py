@@ -1,0 +1,241 @@
+"""`fonds bench`: speed figures, measured the same way every time, with where and when.
+
+Never asserted in tests: results go to benchmarks/results/ with the machine, date and
+git revision, and the README quotes them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import random
+import resource
+import shutil
+import subprocess
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from fonds.engines.base import Filters, Mode, Passage, SearchRequest
+from fonds.engines.embedded import EmbeddedEngine
+
+# Words of the field, weighted by rank (Zipf), make text with a realistic term distribution.
+_TEXT = """
+la politique de la ville conduit une action en faveur des quartiers prioritaires et de leurs
+habitants les conseils citoyens participent au pilotage du contrat de ville avec les élus
+les services de l'état les bailleurs sociaux et les associations du quartier la santé
+l'emploi l'insertion professionnelle l'éducation la réussite éducative la jeunesse la
+culture le sport la sécurité la prévention de la délinquance la tranquillité publique le
+logement social le renouvellement urbain la rénovation des immeubles le cadre de vie la
+gestion urbaine de proximité l'égalité entre les femmes et les hommes la lutte contre les
+discriminations l'accès aux droits l'inclusion numérique les conseillers numériques France
+Services Aidants Connect la médiation numérique les tiers-lieux les fabriques de
+territoire l'économie sociale et solidaire la participation des habitants la démocratie
+participative les rencontres départementales la formation des conseillers citoyens le
+centre de ressources l'observatoire national la géographie prioritaire les crédits
+spécifiques le programme de réussite éducative les cités éducatives le contrat local de
+santé l'atelier santé ville la mission locale Pôle emploi France Travail la maison France
+services la préfecture le délégué du préfet la direction départementale de l'emploi du
+travail et des solidarités la caisse d'allocations familiales le centre communal d'action
+sociale l'établissement public de coopération intercommunale la commune la métropole
+Montpellier Nîmes Béziers Perpignan Toulouse Lodève Narbonne Carcassonne Alès Sète
+l'évaluation le bilan le rapport annuel la synthèse l'état des lieux le guide pratique la
+fiche méthodologique la circulaire le décret l'arrêté l'appel à projets l'appel à
+manifestation d'intérêt le diagnostic partagé les enjeux les objectifs les actions les
+indicateurs les moyens les acteurs les partenaires les financements la subvention
+"""
+THEMES = ["participation des habitants", "conseils citoyens", "inclusion numérique",
+          "discriminations", "santé", "emploi et insertion", "éducation",
+          "logement et cadre de vie", "égalité femmes-hommes", "tiers-lieux", "jeunesse",
+          "sécurité et prévention", "culture", "politique de la ville", "accès aux droits"]
+DEPARTEMENTS = ["34", "30", "11", "66", "31", "13", "75", "93", "69", "59", "2A", "974"]
+TYPES = ["guide", "rapport", "circulaire", "synthèse", "fiche pratique", "compte rendu"]
+PASSAGES_PER_DOC = 20
+DIM = 384
+
+
+@dataclass(frozen=True)
+class Percentiles:
+    p50: float
+    p95: float
+    p99: float
+
+    @classmethod
+    def of(cls, samples_ms: list[float]) -> Percentiles:
+        q = np.percentile(np.array(samples_ms), [50, 95, 99])
+        return cls(*(round(float(x), 2) for x in q))
+
+    def as_json(self) -> dict[str, float]:
+        return {"p50": self.p50, "p95": self.p95, "p99": self.p99}
+
+
+def environment() -> dict[str, Any]:
+    try:
+        revision = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+                                  text=True, cwd=Path(__file__).parent, check=False
+                                  ).stdout.strip() or None
+    except OSError:
+        revision = None
+    return {"date": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "machine": platform.machine(),
+            "cpus": os.cpu_count(), "python": platform.python_version(), "revision": revision}
+
+
+def _vocabulary() -> tuple[list[str], list[float]]:
+    words = [w for w in _TEXT.replace("l'", "l' ").split() if len(w) > 1 or w in ("à",)]
+    unique = list(dict.fromkeys(words))
+    weights = [1.0 / (rank + 1) ** 0.8 for rank in range(len(unique))]
+    return unique, weights
+
+
+def synthetic_passages(start: int, size: int) -> list[Passage]:
+    """Passages [start, start + size) of the synthetic archive; each depends only on its
+    index, so an archive of any size is generated slice by slice in flat memory."""
+    words, weights = _vocabulary()
+    passages = []
+    for i in range(start, start + size):
+        doc = i // PASSAGES_PER_DOC
+        rng = random.Random(i)
+        vector = np.random.default_rng(i).standard_normal(DIM).astype(np.float32)
+        passages.append(Passage(
+            doc_id=f"doc{doc:06d}", passage_id=f"doc{doc:06d}-{i % PASSAGES_PER_DOC}",
+            position=i % PASSAGES_PER_DOC, page=1 + (i % PASSAGES_PER_DOC) // 2,
+            title=_title(doc), text=" ".join(rng.choices(words, weights, k=180)),
+            url=f"https://exemple.fr/doc{doc}.pdf",
+            source=_doc_rng(doc).choice(["vt", "anct", "ddd"]),
+            doc_type=_doc_rng(doc, 1).choice(TYPES),
+            themes=tuple(_doc_rng(doc, 2).sample(THEMES, 2)),
+            departements=(_doc_rng(doc, 3).choice(DEPARTEMENTS),),
+            date=f"{_doc_rng(doc, 4).randint(2012, 2025)}-{_doc_rng(doc, 5).randint(1, 12):02d}-01",
+            vector=vector / np.linalg.norm(vector)))
+    return passages
+
+
+def _typo(word: str, rng: random.Random) -> str:
+    if len(word) < 5:
+        return word
+    i = rng.randrange(1, len(word) - 1)
+    return word[:i] + word[i + 1] + word[i] + word[i + 2:]
+
+
+def query_mix(count: int, seed: int = 11) -> list[tuple[str, Filters]]:
+    """1-4 words, a third with a typo, a third with filters; ends with a space or not."""
+    rng = random.Random(seed)
+    words, weights = _vocabulary()
+    content = [w for w in words if len(w) > 3]
+    mix = []
+    for i in range(count):
+        terms = rng.sample(content[:200], rng.randint(1, 4))
+        if i % 3 == 1:
+            terms[-1] = _typo(terms[-1], rng)
+        filters = Filters()
+        if i % 3 == 2:
+            filters = Filters(themes=(rng.choice(THEMES),)) if i % 2 else Filters(
+                departements=(rng.choice(DEPARTEMENTS),), year_from=2018)
+        mix.append((" ".join(terms) + ("" if i % 4 == 0 else " "), filters))
+    return mix
+
+
+def _dir_mb(path: Path) -> float:
+    return round(sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 2**20, 1)
+
+
+def _peak_rss_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def bench_search(passages: int, cache_dir: Path, embed_query: Callable[[str], np.ndarray]
+                 | None, progress: Callable[[str], None] = lambda m: None) -> dict[str, Any]:
+    index_dir = cache_dir / f"search-{passages}"
+    build_s = None
+    if not (index_dir / "CURRENT").exists():
+        shutil.rmtree(index_dir, ignore_errors=True)
+        progress(f"construction d'une archive synthétique de {passages} passages…")
+        started = time.perf_counter()
+        engine = EmbeddedEngine(index_dir)
+        batch = 5000
+        for start in range(0, passages, batch):
+            engine.upsert(synthetic_passages(start, min(batch, passages - start)))
+        engine.close()
+        build_s = round(time.perf_counter() - started, 1)
+        (index_dir / "build.json").write_text(json.dumps({"build_s": build_s}))
+    else:
+        build_s = json.loads((index_dir / "build.json").read_text())["build_s"]
+    engine = EmbeddedEngine(index_dir)
+    rng = np.random.default_rng(3)
+    mix = query_mix(300)
+    vectors = [v / np.linalg.norm(v) for v in rng.standard_normal((len(mix), DIM))]
+
+    def run(mode: Mode, items: list[tuple[str, Filters]], vecs: list[np.ndarray]) -> list[float]:
+        times = []
+        for (text, filters), vector in zip(items, vecs, strict=True):
+            request = SearchRequest(text, filters, mode=mode, limit=10)
+            started = time.perf_counter()
+            engine.search(request, vector if mode is not Mode.KEYWORD else None)
+            times.append((time.perf_counter() - started) * 1000)
+        return times
+
+    progress("mesure des requêtes…")
+    run(Mode.KEYWORD, mix[:30], vectors[:30])  # warm-up: caches, page cache
+    latency = {"keyword": Percentiles.of(run(Mode.KEYWORD, mix, vectors)).as_json(),
+               "hybrid": Percentiles.of(run(Mode.HYBRID, mix, vectors)).as_json(),
+               "semantic": Percentiles.of(run(Mode.SEMANTIC, mix, vectors)).as_json()}
+    if embed_query is not None:
+        embed_query("échauffement")
+        times = []
+        for text, _ in mix[:100]:
+            started = time.perf_counter()
+            embed_query(text)
+            times.append((time.perf_counter() - started) * 1000)
+        latency["embed_query"] = Percentiles.of(times).as_json()
+
+    # Two searchers at once, as two UI sessions would be.
+    done = [0, 0]
+    stop = time.perf_counter() + 5
+
+    def worker(slot: int) -> None:
+        i = slot
+        while time.perf_counter() < stop:
+            text, filters = mix[i % len(mix)]
+            engine.search(SearchRequest(text, filters, mode=Mode.HYBRID),
+                          vectors[i % len(vectors)])
+            done[slot] += 1
+            i += 2
+
+    threads = [threading.Thread(target=worker, args=(s,)) for s in (0, 1)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return {
+        "passages": passages, "documents": passages // PASSAGES_PER_DOC, "build_s": build_s,
+        "index_mb": _dir_mb(index_dir), "latency_ms": latency,
+        "throughput_qps_2_searchers": round(sum(done) / 5, 1),
+        "peak_rss_mb": _peak_rss_mb(), "environment": environment(),
+    }
+
+
+def _doc_rng(doc: int, salt: int = 0) -> random.Random:
+    return random.Random(doc * 31 + salt)
+
+
+def _title(doc: int) -> str:
+    words, weights = _vocabulary()
+    return " ".join(_doc_rng(doc, 9).choices(words, weights, k=6)).capitalize()
+
+
+def format_search(report: dict[str, Any]) -> str:
+    lines = [f"Archive synthétique : {report['passages']} passages, "
+             f"{report['documents']} documents ; construction {report['build_s']} s, "
+             f"index {report['index_mb']} Mo, mémoire max {report['peak_rss_mb']} Mo",
+             f"{'mode':<12}{'p50 ms':>10}{'p95 ms':>10}{'p99 ms':>10}"]
+    for mode, p in report["latency_ms"].items():
+        lines.append(f"{mode:<12}{p['p50']:>10}{p['p95']:>10}{p['p99']:>10}")
+    lines.append(f"2 recherches en parallèle : {report['throughput_qps_2_searchers']} req/s "
+                 "(mixte)")
+    return "\n".join(lines)

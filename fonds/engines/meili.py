@@ -1,0 +1,353 @@
+"""The Meilisearch engine (scale): the official client, settings from index_config/.
+
+Passages are Meilisearch documents with `distinctAttribute` = doc_id, so a search returns
+one hit per document and facet counts (document-level fields, deduplicated by distinct)
+count documents. Filters are built by `build_filter`, a pure function that quotes every
+value. Writes wait on their tasks and fail loudly; `rebuild` fills `<index>_new` and swaps.
+The UI process gets a search-only key and never the admin key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+
+from fonds import french
+from fonds.engines.base import (
+    FACETS,
+    NO_FILTERS,
+    DocHit,
+    Filters,
+    Mode,
+    Passage,
+    PassageHit,
+    SearchRequest,
+    SearchResult,
+    Sort,
+)
+from fonds.errors import FondsError
+from fonds.highlight import MARK_END, MARK_START
+from fonds.settings import Settings
+from index_config import DIR as CONFIG_DIR
+
+BATCH = 1000
+TASK_TIMEOUT_MS = 600_000
+PRE, POST = "\x02", "\x03"  # placeholders, so the crop can be escaped safely
+_ID_OK = re.compile(r"^[A-Za-z0-9_-]{1,511}$")
+FIELDS = ("themes", "departements", "doc_type", "source")
+
+
+def quote(value: str) -> str:
+    """A filter value as a Meilisearch string literal: backslashes and quotes escaped."""
+    cleaned = value.replace("\x00", "")
+    return '"' + cleaned.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def build_filter(filters: Filters) -> list[str]:
+    """Meilisearch filter expressions (ANDed); every value is a quoted literal."""
+    expressions = []
+    for name, values in (("themes", filters.themes), ("departements", filters.departements),
+                         ("doc_type", filters.doc_types), ("source", filters.sources),
+                         ("doc_id", filters.doc_ids)):
+        if values:
+            expressions.append(f"{name} IN [{', '.join(quote(v) for v in values)}]")
+    if filters.year_from is not None:
+        expressions.append(f"year >= {int(filters.year_from)}")
+    if filters.year_to is not None:
+        expressions.append(f"year <= {int(filters.year_to)}")
+    return expressions
+
+
+def document_key(passage_id: str) -> str:
+    """Meilisearch ids allow [A-Za-z0-9_-]; anything else is hashed."""
+    if _ID_OK.match(passage_id):
+        return passage_id
+    return hashlib.sha256(passage_id.encode("utf-8")).hexdigest()[:32]
+
+
+def index_settings(dimensions: int | None) -> dict[str, Any]:
+    settings = json.loads((CONFIG_DIR / "meilisearch.json").read_text(encoding="utf-8"))
+    settings.pop("_comment", None)
+    settings["stopWords"] = sorted(french.stop_words())
+    settings["synonyms"] = french.meilisearch_synonyms()
+    if dimensions:
+        settings["embedders"]["default"]["dimensions"] = dimensions
+    else:
+        settings.pop("embedders")
+    return settings
+
+
+def to_document(p: Passage) -> dict[str, Any]:
+    date_key = int(p.date.replace("-", "")[:8].ljust(8, "0")) if p.year else 0
+    doc: dict[str, Any] = {
+        "id": document_key(p.passage_id), "passage_id": p.passage_id, "doc_id": p.doc_id,
+        "position": p.position, "page": p.page, "title": p.title, "heading": p.heading,
+        "text": p.text, "url": p.url, "source": p.source, "doc_type": p.doc_type,
+        "themes": list(p.themes), "departements": list(p.departements), "date": p.date,
+        "year": p.year, "date_key": date_key,
+    }
+    if p.vector is not None:
+        doc["_vectors"] = {"default": [float(x) for x in np.asarray(p.vector).ravel()]}
+    return doc
+
+
+def formatted_snippet(text: str) -> str:
+    """Meilisearch's crop with placeholder tags → our safe HTML snippet."""
+    escaped = html.escape(text, quote=False)
+    return escaped.replace(PRE, MARK_START).replace(POST, MARK_END).strip()
+
+
+def search_params(request: SearchRequest, vector: np.ndarray | None) -> dict[str, Any]:
+    """The body of a search request: a pure function, tested without a server."""
+    params: dict[str, Any] = {
+        "limit": request.limit, "offset": request.offset,
+        "filter": build_filter(request.filters) or None,
+        "facets": list(FACETS) if request.facets else [],
+        "attributesToCrop": ["text"], "cropLength": 32, "cropMarker": "…",
+        "attributesToHighlight": ["text"], "highlightPreTag": PRE, "highlightPostTag": POST,
+        "showRankingScore": True,
+    }
+    if request.sort is Sort.DATE or not request.query.strip():
+        params["sort"] = ["date_key:desc"]
+    if request.mode is not Mode.KEYWORD and vector is not None and request.query.strip():
+        ratio = 1.0 if request.mode is Mode.SEMANTIC else request.semantic_ratio
+        params["hybrid"] = {"embedder": "default", "semanticRatio": ratio}
+        params["vector"] = [float(x) for x in vector.ravel()]
+    return {k: v for k, v in params.items() if v is not None}
+
+
+class MeiliEngine:
+    name = "meilisearch"
+
+    def __init__(self, url: str, key: str, index: str = "fonds", timeout: int = 30) -> None:
+        import meilisearch
+
+        self.url = url
+        self.uid = index
+        self.client = meilisearch.Client(url, key or None, timeout=timeout)
+        self.index = self.client.index(index)
+        self._dimensions: int | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings, search_only: bool = False) -> MeiliEngine:
+        if search_only:
+            if not settings.meili_search_key and settings.meili_key:
+                # Never hand the admin key to a reader: ask for the search key instead.
+                raise FondsError("FONDS_MEILI_SEARCH_KEY manquant : l'interface n'utilise "
+                                 "qu'une clé de recherche")
+            return cls(settings.meili_url, settings.meili_search_key, settings.meili_index)
+        return cls(settings.meili_url, settings.meili_key, settings.meili_index)
+
+    # -- plumbing ------------------------------------------------------------------
+
+    @contextmanager
+    def _errors(self, doing: str) -> Iterator[None]:
+        import meilisearch.errors as errors
+
+        try:
+            yield
+        except errors.MeilisearchCommunicationError:
+            raise FondsError(f"Meilisearch injoignable à {self.url} ({doing})") from None
+        except errors.MeilisearchTimeoutError:
+            raise FondsError(f"Meilisearch ne répond pas à temps ({doing})") from None
+        except errors.MeilisearchApiError as exc:
+            raise FondsError(f"Meilisearch a refusé {doing} : {exc.code} {exc.message}"
+                             ) from None
+
+    def _wait(self, task: Any, doing: str) -> None:
+        with self._errors(doing):
+            done = self.client.wait_for_task(task.task_uid, timeout_in_ms=TASK_TIMEOUT_MS,
+                                             interval_in_ms=100)
+        if done.status != "succeeded":
+            error = done.error or {}
+            raise FondsError(f"Meilisearch : la tâche {doing} a échoué "
+                             f"({error.get('code', done.status)}: {error.get('message', '')})")
+
+    def _exists(self) -> bool:
+        import meilisearch.errors as errors
+
+        try:
+            self.client.get_raw_index(self.uid)
+            return True
+        except errors.MeilisearchApiError as exc:
+            if exc.code == "index_not_found":
+                return False
+            raise
+
+    # -- writing -------------------------------------------------------------------
+
+    def apply_settings(self, dimensions: int | None = None) -> None:
+        """Create the index if needed and apply index_config/ settings (idempotent)."""
+        dimensions = dimensions or self._dimensions or self.meta().get("embedder", {}).get("dim")
+        with self._errors("la création de l'index"):
+            exists = self._exists()
+        if not exists:
+            with self._errors("la création de l'index"):
+                task = self.client.create_index(self.uid, {"primaryKey": "id"})
+            self._wait(task, "création de l'index")
+        with self._errors("les réglages"):
+            task = self.index.update_settings(index_settings(dimensions))
+        self._wait(task, "réglages")
+
+    def upsert(self, passages: Sequence[Passage]) -> None:
+        if not passages:
+            return
+        with_vector = next((p for p in passages if p.vector is not None), None)
+        if with_vector is not None and self._dimensions is None:
+            self._dimensions = int(np.asarray(with_vector.vector).size)
+            self.apply_settings(self._dimensions)
+        self.delete_documents(sorted({p.doc_id for p in passages}))
+        docs = [to_document(p) for p in passages]
+        for start in range(0, len(docs), BATCH):
+            with self._errors("l'ajout de passages"):
+                task = self.index.add_documents(docs[start:start + BATCH], primary_key="id")
+            self._wait(task, "ajout de passages")
+
+    def delete_documents(self, doc_ids: Sequence[str]) -> None:
+        for start in range(0, len(doc_ids), 200):
+            chunk = Filters(doc_ids=tuple(doc_ids[start:start + 200]))
+            with self._errors("la suppression"):
+                task = self.index.delete_documents(filter=build_filter(chunk))
+            self._wait(task, "suppression")
+
+    def clear(self) -> None:
+        with self._errors("la remise à zéro"):
+            task = self.index.delete_all_documents()
+        self._wait(task, "remise à zéro")
+
+    @contextmanager
+    def rebuild(self) -> Iterator[MeiliEngine]:
+        """Fill `<index>_new`, then swap it with the live index in one task."""
+        fresh = MeiliEngine(self.url, self.client.config.api_key or "", f"{self.uid}_new")
+        with self._errors("la reconstruction"):
+            if fresh._exists():
+                self._wait(self.client.delete_index(fresh.uid), "nettoyage")
+        fresh._dimensions = self._dimensions
+        fresh.apply_settings()
+        yield fresh
+        if not self._exists():
+            self.apply_settings()
+        with self._errors("la bascule d'index"):
+            task = self.client.swap_indexes([{"indexes": [self.uid, fresh.uid]}])
+        self._wait(task, "bascule d'index")
+        with self._errors("le nettoyage"):
+            self._wait(self.client.delete_index(fresh.uid), "nettoyage")
+        meta = fresh.meta()
+        if meta:
+            self.set_meta(meta)
+
+    def meta(self) -> dict[str, Any]:
+        import meilisearch.errors as errors
+
+        try:
+            with self._errors("la lecture des métadonnées"):
+                doc = self.client.index(f"{self.uid}_meta").get_document("meta")
+        except FondsError:
+            return {}
+        except errors.MeilisearchApiError:
+            return {}
+        data = dict(doc) if isinstance(doc, Mapping) else dict(getattr(doc, "_Document__doc", {}))
+        return json.loads(data.get("json", "{}"))
+
+    def set_meta(self, meta: Mapping[str, Any]) -> None:
+        merged = {**self.meta(), **meta}
+        with self._errors("l'écriture des métadonnées"):
+            task = self.client.index(f"{self.uid}_meta").add_documents(
+                [{"id": "meta", "json": json.dumps(merged)}], primary_key="id")
+        self._wait(task, "métadonnées")
+
+    def close(self) -> None:
+        pass
+
+    # -- reading -------------------------------------------------------------------
+
+    def count(self) -> int:
+        with self._errors("le comptage"):
+            return int(self.index.get_stats().number_of_documents)
+
+    def document_ids(self) -> set[str]:
+        ids: set[str] = set()
+        offset = 0
+        while True:
+            with self._errors("la liste des documents"):
+                page = self.index.get_documents({"fields": ["doc_id"], "limit": 1000,
+                                                 "offset": offset})
+            ids |= {dict(r).get("doc_id") or r.doc_id for r in page.results}
+            offset += 1000
+            if offset >= page.total:
+                return ids
+
+    def search(self, request: SearchRequest, query_vector: np.ndarray | None = None
+               ) -> SearchResult:
+        if request.mode is not Mode.KEYWORD and query_vector is None and request.query.strip():
+            raise FondsError("la recherche par le sens demande le vecteur de la requête")
+        params = search_params(request, query_vector)
+        with self._errors("la recherche"):
+            raw = self.index.search(request.query, params)
+        return self._result(request, raw)
+
+    def _result(self, request: SearchRequest, raw: Mapping[str, Any]) -> SearchResult:
+        hits = [h for h in raw.get("hits", [])]
+        extra = self._more_passages(request, [h["doc_id"] for h in hits])
+        doc_hits = []
+        for h in hits:
+            first = self._passage(h)
+            others = [p for p in extra.get(h["doc_id"], []) if p.passage_id != first.passage_id]
+            doc_hits.append(DocHit(
+                doc_id=h["doc_id"], title=h.get("title") or "", url=h.get("url") or "",
+                source=h.get("source") or "", doc_type=h.get("doc_type") or "",
+                themes=tuple(h.get("themes") or ()), departements=tuple(h.get("departements")
+                                                                        or ()),
+                date=h.get("date"), score=float(h.get("_rankingScore", 0.0)),
+                passages=tuple([first, *others][: request.passages_per_doc])))
+        total = raw.get("totalHits", raw.get("estimatedTotalHits", len(hits)))
+        facets = {f: dict(raw.get("facetDistribution", {}).get(f, {})) for f in FACETS
+                  } if request.facets else {}
+        return SearchResult(int(total), tuple(doc_hits), facets,
+                            float(raw.get("processingTimeMs", 0)))
+
+    @staticmethod
+    def _passage(h: Mapping[str, Any]) -> PassageHit:
+        formatted = h.get("_formatted", {})
+        return PassageHit(passage_id=h["passage_id"], page=h.get("page"),
+                          position=h.get("position", 0), text=h.get("text", ""),
+                          highlight=formatted_snippet(formatted.get("text", h.get("text", ""))),
+                          score=float(h.get("_rankingScore", 0.0)))
+
+    def _more_passages(self, request: SearchRequest, doc_ids: list[str]
+                       ) -> dict[str, list[PassageHit]]:
+        """The next best passages of each document on the page, in one multi-search."""
+        if request.passages_per_doc <= 1 or not doc_ids or not request.query.strip():
+            return {}
+        queries = []
+        for doc_id in doc_ids:
+            one = SearchRequest(request.query, Filters(doc_ids=(doc_id,)), mode=Mode.KEYWORD,
+                                limit=request.passages_per_doc, facets=False)
+            params = search_params(one, None)
+            params |= {"indexUid": self.uid, "q": request.query, "distinct": "passage_id"}
+            queries.append(params)
+        with self._errors("la recherche des passages"):
+            answers = self.client.multi_search(queries)["results"]
+        return {doc_id: [self._passage(h) for h in answer.get("hits", [])]
+                for doc_id, answer in zip(doc_ids, answers, strict=True)}
+
+    def similar(self, doc_id: str, limit: int = 5, filters: Filters = NO_FILTERS
+                ) -> list[DocHit]:
+        first = self.index.search("", {"filter": build_filter(Filters(doc_ids=(doc_id,))),
+                                       "limit": 1, "sort": ["position:asc"]})
+        if not first.get("hits"):
+            return []
+        exclude = f"doc_id != {quote(doc_id)}"
+        with self._errors("les documents similaires"):
+            raw = self.index.get_similar_documents({
+                "id": first["hits"][0]["id"], "embedder": "default", "limit": limit,
+                "filter": [*build_filter(filters), exclude]})
+        request = SearchRequest("", limit=limit, passages_per_doc=1, facets=False)
+        return list(self._result(request, raw).hits)
