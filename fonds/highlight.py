@@ -95,8 +95,8 @@ class Matcher:
 def highlight(text: str, matcher: Matcher, crop_chars: int = CROP_CHARS) -> tuple[str, int]:
     """(safe HTML snippet cropped around the matches, number of distinct slots in it).
 
-    Only the distinct words of the text are matched (a passage repeats its words), then
-    one regex finds where the matching ones occur: no Python loop over every word.
+    Only the distinct words of the text go through the matcher (a passage repeats its
+    words); then one pass keeps where the matching ones occur.
     """
     hits = {}
     for word in set(_TOKEN.findall(text)):
@@ -105,9 +105,8 @@ def highlight(text: str, matcher: Matcher, crop_chars: int = CROP_CHARS) -> tupl
             hits[word] = slot
     if not hits:
         return _crop(text, 0, crop_chars, []), 0
-    alternation = "|".join(re.escape(w) for w in sorted(hits, key=len, reverse=True))
-    pattern = re.compile(rf"(?<![^\W_])(?:{alternation})(?![^\W_])")
-    found = [(m.start(), m.end(), hits[m.group()]) for m in pattern.finditer(text)]
+    found = [(m.start(), m.end(), hits[m.group()]) for m in _TOKEN.finditer(text)
+             if m.group() in hits]
     # The window with the most distinct slots (then most matches), starting a bit before.
     best, best_score = 0, (-1, -1)
     for i, (start, _, _) in enumerate(found):

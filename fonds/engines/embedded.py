@@ -47,10 +47,14 @@ SCHEMA_VERSION = 1
 WRITER_HEAP = 64_000_000
 KEYWORD_FIELDS = ("doc_id", "source", "doc_type", "themes", "departements")
 SEMANTIC_CANDIDATES = 300  # passages considered by a semantic search
+PASSAGE, DOC = "passage", "doc"  # the two kinds of entries
 
 
 def _schema() -> tantivy.Schema:
     b = tantivy.SchemaBuilder()
+    # Two kinds of entries: one per passage (ranked, shown) and one per document, holding
+    # all its words, so that totals and facet counts are counted on documents directly.
+    b.add_text_field("kind", stored=False, tokenizer_name="raw")
     b.add_text_field("passage_id", stored=True, tokenizer_name="raw")
     for name in KEYWORD_FIELDS:
         b.add_text_field(name, stored=True, fast=True, tokenizer_name="raw")
@@ -59,6 +63,8 @@ def _schema() -> tantivy.Schema:
     # Whole unstemmed words of title, heading and text, for typo and prefix matching only.
     b.add_text_field("exact", stored=False, tokenizer_name="fr_exact", index_option="basic")
     b.add_integer_field("doc_ord", stored=False, indexed=False, fast=True)
+    b.add_text_field("doc_text", stored=False, tokenizer_name="fr")
+    b.add_text_field("doc_exact", stored=False, tokenizer_name="fr_exact", index_option="basic")
     b.add_text_field("url", stored=True, tokenizer_name="raw")
     b.add_text_field("date", stored=True, tokenizer_name="raw")
     b.add_integer_field("year", stored=True, indexed=True, fast=True)
@@ -136,7 +142,7 @@ class _Generation:
         self.index.reload()
         self.vectors.refresh()
         searcher = self.index.searcher()
-        first = tantivy.Query.term_query(self.schema, "position", 0)
+        first = tantivy.Query.term_query(self.schema, "kind", DOC)
         docs: dict[str, DocInfo] = {}
         total = searcher.num_docs
         if total:
@@ -268,21 +274,22 @@ class EmbeddedEngine:
                           [p.doc_id for p in with_vectors], vectors)
         for doc_id in doc_ids:
             writer.delete_documents_by_term("doc_id", doc_id)
+        by_doc: dict[str, list[Passage]] = {}
         for p in passages:
             writer.add_document(self._document(p))
+            by_doc.setdefault(p.doc_id, []).append(p)
+        for items in by_doc.values():
+            writer.add_document(self._doc_entry(items))
         writer.commit()
         gen.refresh(force=True)
 
     @staticmethod
-    def _document(p: Passage) -> tantivy.Document:
+    def _common(p: Passage, **fields: Any) -> tantivy.Document:
+        """The document-level fields every entry of a document carries."""
         date_key = int(p.date.replace("-", "")[:8].ljust(8, "0")) if p.year else 0
-        fields: dict[str, Any] = {
-            "passage_id": p.passage_id, "doc_id": p.doc_id, "source": p.source,
-            "doc_type": p.doc_type, "title": p.title, "heading": p.heading, "text": p.text,
-            "exact": f"{p.title}\n{p.heading}\n{p.text}", "url": p.url,
-            "position": p.position, "date_key": date_key, "doc_ord": doc_ord(p.doc_id),
-        }
-        doc = tantivy.Document(**fields)
+        doc = tantivy.Document(doc_id=p.doc_id, source=p.source, doc_type=p.doc_type,
+                               title=p.title, url=p.url, date_key=date_key,
+                               doc_ord=doc_ord(p.doc_id), **fields)
         for theme in p.themes:
             doc.add_text("themes", theme)
         for code in p.departements:
@@ -291,9 +298,21 @@ class EmbeddedEngine:
             doc.add_text("date", p.date)
         if p.year is not None:
             doc.add_integer("year", p.year)
+        return doc
+
+    def _document(self, p: Passage) -> tantivy.Document:
+        doc = self._common(p, kind=PASSAGE, passage_id=p.passage_id, heading=p.heading,
+                           text=p.text, exact=f"{p.title}\n{p.heading}\n{p.text}",
+                           position=p.position)
         if p.page is not None:
             doc.add_integer("page", p.page)
         return doc
+
+    def _doc_entry(self, passages: list[Passage]) -> tantivy.Document:
+        ordered = sorted(passages, key=lambda p: p.position)
+        headings = dict.fromkeys(p.heading for p in ordered if p.heading)
+        words = "\n".join([ordered[0].title, *headings, *(p.text for p in ordered)])
+        return self._common(ordered[0], kind=DOC, doc_text=words, doc_exact=words)
 
     def delete_documents(self, doc_ids: Sequence[str]) -> None:
         if not doc_ids or self._reader() is None:
@@ -353,8 +372,12 @@ class EmbeddedEngine:
     # -- reading -------------------------------------------------------------------
 
     def count(self) -> int:
+        """Number of passages."""
         gen = self._reader()
-        return gen.index.searcher().num_docs if gen else 0
+        if gen is None:
+            return 0
+        query = tantivy.Query.term_query(gen.schema, "kind", PASSAGE)
+        return gen.index.searcher().search(query, limit=1, count=True).count
 
     def document_ids(self) -> set[str]:
         gen = self._reader()
@@ -379,41 +402,38 @@ class EmbeddedEngine:
             if len(gen.vectors) == 0:
                 raise FondsError("cet index n'a pas de vecteurs : recherche par mots seulement")
 
-        run = _Run(gen, gen.index.searcher(), parse(request.query), request.passages_per_doc)
+        run = _Run(gen, gen.index.searcher(), parsed, request.passages_per_doc)
         need = request.offset + request.limit
-        matched: set[str] = set()
-        if mode in (Mode.KEYWORD, Mode.HYBRID):
-            by_date = request.sort is Sort.DATE and mode is Mode.KEYWORD
-            kw_ranked, kw_matched = self._keyword(run, request.filters,
-                                                  need if mode is Mode.KEYWORD else need + 100,
-                                                  by_date)
-            matched |= kw_matched
-        if mode in (Mode.SEMANTIC, Mode.HYBRID):
+        by_date = request.sort is Sort.DATE
+        if mode is Mode.KEYWORD:
+            ranked, total, facets = self._keyword(run, request.filters, need, by_date,
+                                                  request.facets)
+        else:
             assert query_vector is not None
             allowed = gen.table.selected(gen.table.mask(request.filters))
-            sem_ranked = self._semantic(run, query_vector, allowed,
-                                        max(SEMANTIC_CANDIDATES, need * 3))
-            matched |= {d for d, _ in sem_ranked}
-        if mode is Mode.KEYWORD:
-            ranked = kw_ranked
-        elif mode is Mode.SEMANTIC:
-            ranked = sem_ranked
-        else:
-            ranked = ranking.fuse(kw_ranked, sem_ranked, request.semantic_ratio)
-
-        if request.sort is Sort.DATE and mode is not Mode.KEYWORD:
-            order = {d: i for i, (d, _) in enumerate(ranked)}
-            scores = dict(ranked)
-            ranked = sorted(((d, scores.get(d, 0.0)) for d in matched),
-                            key=lambda x: (gen.docs[x[0]].date or "", -order.get(x[0], 1e9)),
-                            reverse=True)
+            semantic = self._semantic(run, query_vector, allowed,
+                                      max(SEMANTIC_CANDIDATES, need * 3))
+            if mode is Mode.SEMANTIC:
+                ranked, total = semantic, len(semantic)
+                facets = gen.table.facet_counts([d for d, _ in semantic]
+                                                ) if request.facets else {}
+            else:
+                keyword, kw_total, kw_facets = self._keyword(run, request.filters, need + 100,
+                                                             by_date, request.facets)
+                sem_docs = [d for d, _ in semantic]
+                only_semantic = set(sem_docs) - self._keyword_members(run, sem_docs)
+                total = kw_total + len(only_semantic)
+                facets = _add_counts(kw_facets, gen.table.facet_counts(only_semantic)
+                                     ) if request.facets else {}
+                ranked = ranking.fuse(keyword, semantic, request.semantic_ratio)
+            if by_date:
+                ranked = sorted(ranked, key=lambda x: gen.docs[x[0]].date or "", reverse=True)
         hits = self._hits(run, ranked[request.offset:need])
-        facets = gen.table.facet_counts(matched) if request.facets else {}
-        return SearchResult(len(matched), tuple(hits), facets, _ms(started))
+        return SearchResult(total, tuple(hits), facets, _ms(started))
 
     # keyword ------------------------------------------------------------------------
 
-    def _doc_ids(self, run: _Run, hits: list[tuple[float, tantivy.DocAddress]]
+    def _doc_ids(self, run: _Run, hits: list[tuple[Any, tantivy.DocAddress]]
                  ) -> list[str | None]:
         """Document of each hit from a fast field: no stored document is read for ranking."""
         if not hits:
@@ -421,26 +441,29 @@ class EmbeddedEngine:
         ords = run.searcher.fast_field_values("doc_ord", [address for _, address in hits])
         return [run.gen.by_ord.get(o) for o in ords]
 
-    def _keyword(self, run: _Run, filters: Filters, need: int, by_date: bool
-                 ) -> tuple[list[tuple[str, float]], set[str]]:
+    def _keyword(self, run: _Run, filters: Filters, need: int, by_date: bool, facets: bool
+                 ) -> tuple[list[tuple[str, float]], int, dict[str, dict[str, int]]]:
+        """(ranked documents, total of matching documents, facet counts)."""
         gen, searcher, parsed = run.gen, run.searcher, run.parsed
-        match = (ranking.keyword_query(gen.schema, parsed) if not parsed.is_empty
-                 else tantivy.Query.all_query())
-        query = ranking.with_filters(gen.schema, match, filters)
-        run.query = query
-        size = len(gen.docs) + 1
-        agg = searcher.aggregate(query, {"docs": {"terms": {
-            "field": "doc_ord", "size": size, "segment_size": size}}})
-        matched = {gen.by_ord[int(b["key"])] for b in agg["docs"]["buckets"]
-                   if int(b["key"]) in gen.by_ord}
+        schema = gen.schema
+        # Counting happens on the document entries: a few thousand, not every passage.
+        doc_match = (None if parsed.is_empty
+                     else ranking.match_query(schema, parsed, ranking.DOCUMENT))
+        run.doc_query = ranking.with_filters(schema, doc_match, filters, DOC)
+        counts = _facet_counts(searcher, run.doc_query) if facets else {}
         if parsed.is_empty or by_date:
-            # Browsing (no words) or sorting by date: newest first.
-            order = sorted(matched, key=lambda d: (gen.docs[d].date or "", d), reverse=True)
-            return [(d, 0.0) for d in order], matched
+            # Browsing (no words) or sorting by date: newest first, straight from the index.
+            result = searcher.search(run.doc_query, limit=max(need, 1), count=True,
+                                     order_by_field="date_key", order=tantivy.Order.Desc)
+            ranked = [(d, 0.0) for d in self._doc_ids(run, result.hits) if d is not None]
+            return ranked, result.count, counts
+        total = searcher.search(run.doc_query, limit=1, count=True).count
 
+        run.query = ranking.with_filters(schema, ranking.keyword_query(schema, parsed),
+                                         filters, PASSAGE)
         limit = max(need * 4, 40)
         while True:
-            hits = searcher.search(query, limit=limit, count=False).hits
+            hits = searcher.search(run.query, limit=limit, count=False).hits
             grouped: dict[str, list[tuple[float, tantivy.DocAddress]]] = {}
             for (score, address), doc_id in zip(hits, self._doc_ids(run, hits), strict=True):
                 if doc_id is not None:
@@ -450,14 +473,26 @@ class EmbeddedEngine:
             limit *= 4
         for doc_id, items in grouped.items():
             run.keyword_passages[doc_id] = items[: run.per_doc]
-        return [(d, items[0][0]) for d, items in grouped.items()], matched
+        return [(d, items[0][0]) for d, items in grouped.items()], total, counts
+
+    def _keyword_members(self, run: _Run, doc_ids: list[str]) -> set[str]:
+        """Which of these documents the keyword query matches."""
+        if not doc_ids or run.doc_query is None:
+            return set()
+        query = tantivy.Query.boolean_query([
+            (tantivy.Occur.Must, run.doc_query),
+            (tantivy.Occur.Must, tantivy.Query.term_set_query(run.gen.schema, "doc_id",
+                                                              doc_ids))])
+        hits = run.searcher.search(query, limit=len(doc_ids), count=False).hits
+        return {d for d in self._doc_ids(run, hits) if d is not None}
 
     def _passages_of(self, run: _Run, doc_ids: list[str], query: tantivy.Query | None) -> None:
         """Best passages (by score, or in reading order without a query) of some documents."""
         wanted = [d for d in doc_ids if d not in run.keyword_passages]
         if not wanted:
             return
-        restricted = tantivy.Query.term_set_query(run.gen.schema, "doc_id", wanted)
+        restricted = ranking.with_filters(run.gen.schema, None, Filters(doc_ids=tuple(wanted)),
+                                          PASSAGE)
         if query is not None:
             restricted = tantivy.Query.boolean_query([(tantivy.Occur.Must, query),
                                                       (tantivy.Occur.Must, restricted)])
@@ -547,7 +582,7 @@ class EmbeddedEngine:
         else:
             # No vectors: the words of the title stand in for meaning.
             run = _Run(gen, gen.index.searcher(), parse(gen.docs[doc_id].title + " "), 1)
-            ranked, _ = self._keyword(run, filters, limit + 1, False)
+            ranked, _, _ = self._keyword(run, filters, limit + 1, False, False)
             ranked = [(d, s) for d, s in ranked if d != doc_id]
         return self._hits(run, ranked[:limit])
 
@@ -560,10 +595,35 @@ class _Run:
     searcher: tantivy.Searcher
     parsed: ParsedQuery
     per_doc: int
-    query: tantivy.Query | None = None
+    query: tantivy.Query | None = None  # passages
+    doc_query: tantivy.Query | None = None  # documents
     keyword_passages: dict[str, list[tuple[float, tantivy.DocAddress]]] = field(
         default_factory=dict)
     semantic_passages: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
+
+
+def _facet_counts(searcher: tantivy.Searcher, query: tantivy.Query
+                  ) -> dict[str, dict[str, int]]:
+    """Facet counts over document entries: tantivy counts documents, exactly."""
+    spec = {f: {"terms": {"field": f, "size": 1000, "segment_size": 1000}} for f in FACETS}
+    result = searcher.aggregate(query, spec)
+    counts = {}
+    for facet in FACETS:
+        pairs = [(str(int(b["key"])) if facet == "year" else str(b["key"]), int(b["doc_count"]))
+                 for b in result[facet]["buckets"]]
+        counts[facet] = dict(sorted(pairs, key=lambda kv: (-kv[1], kv[0])))
+    return counts
+
+
+def _add_counts(a: dict[str, dict[str, int]], b: dict[str, dict[str, int]]
+                ) -> dict[str, dict[str, int]]:
+    merged = {}
+    for facet in FACETS:
+        counts = dict(a.get(facet, {}))
+        for value, n in b.get(facet, {}).items():
+            counts[value] = counts.get(value, 0) + n
+        merged[facet] = dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+    return merged
 
 
 def _ms(started: float) -> float:

@@ -9,6 +9,7 @@ skip the tiers: there, term weighting beats counting words.
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 
 import tantivy
 
@@ -42,37 +43,54 @@ def _must(queries: list[tantivy.Query]) -> tantivy.Query:
     return Q.boolean_query([(Occur.Must, q) for q in queries])
 
 
-def _exact_term(schema: tantivy.Schema, stem: str) -> tantivy.Query:
-    return _should([
-        Q.term_query(schema, "text", stem),
-        Q.boost_query(Q.term_query(schema, "title", stem), TITLE_BOOST),
-        Q.boost_query(Q.term_query(schema, "heading", stem), HEADING_BOOST),
-    ])
+@dataclass(frozen=True)
+class Fields:
+    """Which fields a query reads: a passage's, or the whole document's (for counting)."""
+
+    text: str
+    title: str | None
+    heading: str | None
+    exact: str
 
 
-def _phrase(schema: tantivy.Schema, words: tuple[str, ...]) -> tantivy.Query | None:
+PASSAGE = Fields("text", "title", "heading", "exact")
+DOCUMENT = Fields("doc_text", None, None, "doc_exact")
+
+
+def _exact_term(schema: tantivy.Schema, stem: str, f: Fields = PASSAGE) -> tantivy.Query:
+    parts = [Q.term_query(schema, f.text, stem)]
+    if f.title:
+        parts.append(Q.boost_query(Q.term_query(schema, f.title, stem), TITLE_BOOST))
+    if f.heading:
+        parts.append(Q.boost_query(Q.term_query(schema, f.heading, stem), HEADING_BOOST))
+    return _should(parts)
+
+
+def _phrase(schema: tantivy.Schema, words: tuple[str, ...], f: Fields = PASSAGE
+            ) -> tantivy.Query | None:
     stops = french.stop_words()
     kept = [(i, french.stem(w)) for i, w in enumerate(words) if w not in stops]
     if not kept:
         return None
     if len(kept) == 1:
-        return _exact_term(schema, kept[0][1])
+        return _exact_term(schema, kept[0][1], f)
     first = kept[0][0]
     offsets = [(i - first, stem) for i, stem in kept]
-    return _should([Q.phrase_query(schema, field, offsets, 1) for field in ("text", "title")])
+    fields = [name for name in (f.text, f.title) if name]
+    return _should([Q.phrase_query(schema, name, offsets, 1) for name in fields])
 
 
-def exact_query(schema: tantivy.Schema, slot: Slot) -> tantivy.Query:
+def exact_query(schema: tantivy.Schema, slot: Slot, f: Fields = PASSAGE) -> tantivy.Query:
     """The slot's words as written (stemmed), or one of its synonym phrases: BM25-scored."""
-    options = [_must([_exact_term(schema, t.stem) for t in slot.terms])]
+    options = [_must([_exact_term(schema, t.stem, f) for t in slot.terms])]
     for alternative in slot.alternatives:
-        phrase = _phrase(schema, alternative)
+        phrase = _phrase(schema, alternative, f)
         if phrase is not None:
             options.append(phrase)
     return _should(options)
 
 
-def loose_query(schema: tantivy.Schema, slot: Slot) -> tantivy.Query | None:
+def loose_query(schema: tantivy.Schema, slot: Slot, f: Fields = PASSAGE) -> tantivy.Query | None:
     """Typo and prefix matches of a one-word slot, on whole unstemmed words (the `exact`
     field holds title, heading and text, so each is one automaton walk)."""
     if len(slot.terms) != 1:
@@ -80,9 +98,9 @@ def loose_query(schema: tantivy.Schema, slot: Slot) -> tantivy.Query | None:
     term = slot.terms[0]
     parts = []
     if term.typos:
-        parts.append(Q.fuzzy_term_query(schema, "exact", term.word, term.typos, True, False))
+        parts.append(Q.fuzzy_term_query(schema, f.exact, term.word, term.typos, True, False))
     if term.prefix:
-        parts.append(Q.fuzzy_term_query(schema, "exact", term.word, term.typos, True, True))
+        parts.append(Q.fuzzy_term_query(schema, f.exact, term.word, term.typos, True, True))
     return _should(parts) if parts else None
 
 
@@ -109,9 +127,24 @@ def keyword_query(schema: tantivy.Schema, parsed: ParsedQuery) -> tantivy.Query:
     return Q.boolean_query(clauses)
 
 
-def with_filters(schema: tantivy.Schema, match: tantivy.Query, f: Filters) -> tantivy.Query:
-    """Filters as term-set and range queries: values are data, never parsed as syntax."""
-    clauses = [(Occur.Must, match)]
+def match_query(schema: tantivy.Schema, parsed: ParsedQuery, f: Fields) -> tantivy.Query:
+    """What matches, without ranking: any slot, exactly or with typos (for counts)."""
+    options = []
+    for slot in parsed.slots:
+        options.append(exact_query(schema, slot, f))
+        loose = loose_query(schema, slot, f)
+        if loose is not None:
+            options.append(loose)
+    return _should(options)
+
+
+def with_filters(schema: tantivy.Schema, match: tantivy.Query | None, f: Filters, kind: str
+                 ) -> tantivy.Query:
+    """Entries of one kind (passage or doc) that match and pass the filters. Filters are
+    term-set and range queries: values are data, never parsed as syntax."""
+    clauses = [(Occur.Must, Q.term_query(schema, "kind", kind))]
+    if match is not None:
+        clauses.append((Occur.Must, match))
     for field, values in (("themes", f.themes), ("departements", f.departements),
                           ("doc_type", f.doc_types), ("source", f.sources),
                           ("doc_id", f.doc_ids)):
@@ -120,7 +153,7 @@ def with_filters(schema: tantivy.Schema, match: tantivy.Query, f: Filters) -> ta
     if f.year_from is not None or f.year_to is not None:
         clauses.append((Occur.Must, Q.range_query(
             schema, "year", tantivy.FieldType.Integer, f.year_from, f.year_to)))
-    return match if len(clauses) == 1 else Q.boolean_query(clauses)
+    return Q.boolean_query(clauses)
 
 
 def fuse(keyword: list[tuple[str, float]], semantic: list[tuple[str, float]], ratio: float
