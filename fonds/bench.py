@@ -6,6 +6,7 @@ git revision, and the README quotes them.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import platform
@@ -17,6 +18,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -86,11 +88,28 @@ def environment() -> dict[str, Any]:
             "cpus": os.cpu_count(), "python": platform.python_version(), "revision": revision}
 
 
-def _vocabulary() -> tuple[list[str], list[float]]:
-    words = [w for w in _TEXT.replace("l'", "l' ").split() if len(w) > 1 or w in ("à",)]
-    unique = list(dict.fromkeys(words))
-    weights = [1.0 / (rank + 1) ** 0.8 for rank in range(len(unique))]
-    return unique, weights
+@lru_cache(maxsize=1)
+def _vocabulary() -> tuple[list[str], list[float]]:  # words, cumulative weights
+    """French words with their real frequencies (wordfreq), the field's words boosted:
+    postings as long or as short as in a real archive, not a few hundred words everywhere."""
+    from wordfreq import top_n_list, word_frequency
+
+    words = top_n_list("fr", 30_000)
+    weights = [word_frequency(w, "fr") for w in words]
+    field = list(dict.fromkeys(w for w in _TEXT.replace("l'", "l' ").split() if len(w) > 3))
+    known = {w: i for i, w in enumerate(words)}
+    for w in field:
+        if w in known:
+            weights[known[w]] *= 20
+        else:
+            words.append(w)
+            weights.append(2e-5)
+    return words, list(itertools.accumulate(weights))
+
+
+@lru_cache(maxsize=1)
+def _field_words() -> list[str]:
+    return list(dict.fromkeys(w for w in _TEXT.replace("l'", "l' ").split() if len(w) > 3))
 
 
 def synthetic_passages(start: int, size: int) -> list[Passage]:
@@ -105,7 +124,7 @@ def synthetic_passages(start: int, size: int) -> list[Passage]:
         passages.append(Passage(
             doc_id=f"doc{doc:06d}", passage_id=f"doc{doc:06d}-{i % PASSAGES_PER_DOC}",
             position=i % PASSAGES_PER_DOC, page=1 + (i % PASSAGES_PER_DOC) // 2,
-            title=_title(doc), text=" ".join(rng.choices(words, weights, k=180)),
+            title=_title(doc), text=" ".join(rng.choices(words, cum_weights=weights, k=180)),
             url=f"https://exemple.fr/doc{doc}.pdf",
             source=_doc_rng(doc).choice(["vt", "anct", "ddd"]),
             doc_type=_doc_rng(doc, 1).choice(TYPES),
@@ -126,11 +145,10 @@ def _typo(word: str, rng: random.Random) -> str:
 def query_mix(count: int, seed: int = 11) -> list[tuple[str, Filters]]:
     """1-4 words, a third with a typo, a third with filters; ends with a space or not."""
     rng = random.Random(seed)
-    words, weights = _vocabulary()
-    content = [w for w in words if len(w) > 3]
+    field = _field_words()
     mix = []
     for i in range(count):
-        terms = rng.sample(content[:200], rng.randint(1, 4))
+        terms = rng.sample(field, rng.randint(1, 4))
         if i % 3 == 1:
             terms[-1] = _typo(terms[-1], rng)
         filters = Filters()
@@ -226,7 +244,7 @@ def _doc_rng(doc: int, salt: int = 0) -> random.Random:
 
 def _title(doc: int) -> str:
     words, weights = _vocabulary()
-    return " ".join(_doc_rng(doc, 9).choices(words, weights, k=6)).capitalize()
+    return " ".join(_doc_rng(doc, 9).choices(words, cum_weights=weights, k=6)).capitalize()
 
 
 def format_search(report: dict[str, Any]) -> str:

@@ -23,6 +23,7 @@ from fonds.models import (
     ExtractionStatus,
     Observation,
     Outcome,
+    PassageRecord,
     Run,
     RunKind,
 )
@@ -76,6 +77,32 @@ MIGRATIONS: tuple[str, ...] = (
         counts TEXT NOT NULL DEFAULT '{}',
         errors TEXT NOT NULL DEFAULT '[]'
     );
+    """,
+    # 2: what the ingest stage produces. Passages keep their text so that the index can be
+    # rebuilt without extracting again; enrichment sits beside what the source said.
+    """
+    CREATE TABLE passages (
+        id TEXT PRIMARY KEY,
+        doc_id TEXT NOT NULL REFERENCES documents(id),
+        position INTEGER NOT NULL,
+        page INTEGER,
+        heading TEXT NOT NULL DEFAULT '',
+        text TEXT NOT NULL,
+        text_hash TEXT NOT NULL,
+        ocr INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX passages_doc ON passages(doc_id, position);
+    ALTER TABLE documents ADD COLUMN ingested_sha256 TEXT;
+    ALTER TABLE documents ADD COLUMN ingested_at TEXT;
+    ALTER TABLE documents ADD COLUMN indexed INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE documents ADD COLUMN pages INTEGER;
+    ALTER TABLE documents ADD COLUMN language TEXT;
+    ALTER TABLE documents ADD COLUMN auto_title TEXT;
+    ALTER TABLE documents ADD COLUMN auto_themes TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE documents ADD COLUMN auto_departements TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE documents ADD COLUMN auto_doc_type TEXT;
+    ALTER TABLE documents ADD COLUMN auto_published TEXT;
+    ALTER TABLE documents ADD COLUMN notes TEXT NOT NULL DEFAULT '[]'
     """,
 )
 
@@ -293,6 +320,16 @@ class Catalog:
             extraction_status=ExtractionStatus(row["extraction_status"]),
             error=row["error"],
             meta=json.loads(row["meta"]),
+            ingested_sha256=row["ingested_sha256"],
+            indexed=bool(row["indexed"]),
+            pages=row["pages"],
+            language=row["language"],
+            notes=tuple(json.loads(row["notes"])),
+            auto_title=row["auto_title"],
+            auto_themes=tuple(json.loads(row["auto_themes"])),
+            auto_departements=tuple(json.loads(row["auto_departements"])),
+            auto_doc_type=row["auto_doc_type"],
+            auto_published=row["auto_published"],
         )
 
     def status_counts(self) -> dict[str, int]:
@@ -357,10 +394,39 @@ class Catalog:
         ]
 
     def passage_count(self) -> int:
-        """Passages stored by the ingest stage (0 before its first run)."""
-        exists = self.db.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'passages'"
-        ).fetchone()
-        if not exists:
-            return 0
         return int(self.db.execute("SELECT COUNT(*) FROM passages").fetchone()[0])
+
+    # -- ingest ------------------------------------------------------------------
+
+    def passages(self, doc_id: str) -> list[PassageRecord]:
+        rows = self.db.execute(
+            "SELECT * FROM passages WHERE doc_id = ? ORDER BY position", (doc_id,))
+        return [PassageRecord(r["id"], r["doc_id"], r["position"], r["page"], r["heading"],
+                              r["text"], r["text_hash"], bool(r["ocr"])) for r in rows]
+
+    def save_ingest(self, doc_id: str, sha256: str | None, passages: Sequence[PassageRecord],
+                    fields: Mapping[str, Any]) -> None:
+        """Record one document's ingest in one transaction: its passages and what was
+        found. Called after the index commit, so a crash in between only means redoing it."""
+        allowed = {"extraction_status", "error", "pages", "language", "notes", "auto_title",
+                   "auto_themes", "auto_departements", "auto_doc_type", "auto_published",
+                   "indexed", "status"}
+        assert set(fields) <= allowed, set(fields) - allowed
+        values = {k: json.dumps(list(v)) if isinstance(v, tuple | list) else v
+                  for k, v in fields.items()}
+        values |= {"ingested_sha256": sha256, "ingested_at": now()}
+        with self.transaction() as db:
+            db.execute("DELETE FROM passages WHERE doc_id = ?", (doc_id,))
+            db.executemany(
+                "INSERT INTO passages (id, doc_id, position, page, heading, text, text_hash, ocr)"
+                " VALUES (?,?,?,?,?,?,?,?)",
+                [(p.id, p.doc_id, p.position, p.page, p.heading, p.text, p.text_hash,
+                  int(p.ocr)) for p in passages])
+            assignments = ", ".join(f"{name} = ?" for name in values)
+            db.execute(f"UPDATE documents SET {assignments} WHERE id = ?",
+                       (*values.values(), doc_id))
+
+    def set_indexed(self, doc_ids: Sequence[str], indexed: bool) -> None:
+        with self.transaction() as db:
+            db.executemany("UPDATE documents SET indexed = ? WHERE id = ?",
+                           [(int(indexed), d) for d in doc_ids])

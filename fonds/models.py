@@ -85,6 +85,59 @@ class Document:
     extraction_status: ExtractionStatus
     error: str | None
     meta: Mapping[str, object]
+    # Filled by the ingest stage: what it found, and the version of the file it read.
+    ingested_sha256: str | None = None
+    indexed: bool = False
+    pages: int | None = None
+    language: str | None = None
+    notes: tuple[str, ...] = ()
+    auto_title: str | None = None
+    auto_themes: tuple[str, ...] = ()
+    auto_departements: tuple[str, ...] = ()
+    auto_doc_type: str | None = None
+    auto_published: str | None = None
+
+    # What users see: the source's values win, the ingest's guesses fill the gaps.
+    @property
+    def display_title(self) -> str:
+        name = self.canonical_url.rstrip("/").rsplit("/", 1)[-1]
+        return self.title or self.auto_title or name
+
+    @property
+    def all_themes(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys([*self.themes, *self.auto_themes]))
+
+    @property
+    def all_departements(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys([*self.departements, *self.auto_departements]))
+
+    @property
+    def display_doc_type(self) -> str:
+        return self.doc_type or self.auto_doc_type or "document"
+
+    @property
+    def display_date(self) -> str | None:
+        return self.published or self.auto_published
+
+    @property
+    def needs_ingest(self) -> bool:
+        return self.status is DocStatus.ACTIVE and (
+            self.ingested_sha256 != self.sha256 or self.extraction_status is
+            ExtractionStatus.PENDING)
+
+
+@dataclass(frozen=True)
+class PassageRecord:
+    """A passage as the catalog keeps it (the index holds a derived copy)."""
+
+    id: str
+    doc_id: str
+    position: int
+    page: int | None
+    heading: str
+    text: str
+    text_hash: str
+    ocr: bool = False
 
 
 @dataclass(frozen=True)

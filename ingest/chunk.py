@@ -1,0 +1,143 @@
+"""Chunking: passages of about 150-250 words along paragraph and sentence boundaries.
+
+Each passage knows its page and the nearest heading above it, overlaps its neighbour by
+one short sentence, and never cuts a word. Positions are stable: the same text gives the
+same passages, so re-ingesting an unchanged document yields the same passage ids.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+TARGET_WORDS = 200
+MAX_WORDS = 250
+MIN_TAIL_WORDS = 60
+OVERLAP_MAX_WORDS = 40
+
+_SENTENCE_END = re.compile(r"(?<=[.!?…])[»\")]*\s+(?=[«\"(\-—–•]?\s*[A-ZÀ-ÝÉÈ0-9])")
+_BULLET = re.compile(r"^\s*([-•–—*▪►✓]|\d{1,2}[.)]|[a-z][.)])\s+")
+_NUMBERED_HEADING = re.compile(r"^\s*(\d{1,2}(\.\d{1,2})*\.?|[IVX]{1,5}\.|[A-H]\.)\s+\S")
+
+
+@dataclass(frozen=True)
+class Chunk:
+    position: int
+    page: int | None
+    heading: str
+    text: str
+
+    @property
+    def words(self) -> int:
+        return len(self.text.split())
+
+
+@dataclass(frozen=True)
+class _Unit:
+    """A sentence (or a piece of a very long one) with where it comes from."""
+
+    text: str
+    page: int | None
+    heading: str
+    paragraph_end: bool
+
+    @property
+    def words(self) -> int:
+        return len(self.text.split())
+
+
+def is_heading(line: str, next_line: str) -> bool:
+    words = line.split()
+    if not (1 <= len(words) <= 12) or line.rstrip().endswith((".", ",", ";", "…")):
+        return False
+    letters = [ch for ch in line if ch.isalpha()]
+    if len(letters) < 3:
+        return False
+    if _NUMBERED_HEADING.match(line) or (line.isupper() and len(letters) >= 4):
+        return True
+    # A short line ending without punctuation, followed by a capitalised line.
+    return (len(words) <= 8 and line[:1].isupper() and not line.rstrip().endswith(":")
+            and next_line[:1].isupper() and not _BULLET.match(line))
+
+
+def _paragraphs(text: str) -> list[tuple[str, bool]]:
+    """(paragraph, is a heading) in reading order; wrapped lines are joined."""
+    lines = [ln.strip() for ln in text.split("\n")]
+    out: list[tuple[str, bool]] = []
+    current: list[str] = []
+
+    def flush() -> None:
+        if current:
+            out.append((" ".join(current), False))
+            current.clear()
+
+    for i, line in enumerate(lines):
+        following = next((ln for ln in lines[i + 1:] if ln), "")
+        if not line:
+            flush()
+        elif is_heading(line, following):
+            flush()
+            out.append((line, True))
+        elif _BULLET.match(line) and current:
+            flush()
+            current.append(line)
+        else:
+            current.append(line)
+            if line.endswith((".", "!", "?", ":")) and following[:1].isupper():
+                flush()
+    flush()
+    return out
+
+
+def _units(pages: list[tuple[int | None, str]]) -> list[_Unit]:
+    units: list[_Unit] = []
+    heading = ""
+    for page, text in pages:
+        for paragraph, is_title in _paragraphs(text):
+            if is_title:
+                heading = paragraph
+            sentences = [s.strip() for s in _SENTENCE_END.split(paragraph) if s.strip()]
+            for index, sentence in enumerate(sentences):
+                words = sentence.split()
+                # A sentence longer than a passage (tables, lists without punctuation).
+                pieces = [" ".join(words[i:i + TARGET_WORDS])
+                          for i in range(0, len(words), TARGET_WORDS)] or [sentence]
+                for k, piece in enumerate(pieces):
+                    last = index == len(sentences) - 1 and k == len(pieces) - 1
+                    units.append(_Unit(piece, page, heading, last))
+    return units
+
+
+def chunk(pages: list[tuple[int | None, str]]) -> list[Chunk]:
+    units = _units(pages)
+    groups: list[list[_Unit]] = []
+    current: list[_Unit] = []
+    size = 0
+    for unit in units:
+        if current and size + unit.words > MAX_WORDS:
+            groups.append(current)
+            current, size = _overlap(current), sum(u.words for u in _overlap(current))
+        current.append(unit)
+        size += unit.words
+        if size >= TARGET_WORDS and unit.paragraph_end:
+            groups.append(current)
+            current, size = _overlap(current), sum(u.words for u in _overlap(current))
+    if current and (not groups or any(u not in groups[-1] for u in current)):
+        fresh = [u for u in current if u not in groups[-1]] if groups else current
+        if groups and sum(u.words for u in fresh) < MIN_TAIL_WORDS and \
+                sum(u.words for u in groups[-1]) + sum(u.words for u in fresh) <= MAX_WORDS + 50:
+            groups[-1].extend(fresh)
+        else:
+            groups.append(current)
+    chunks = []
+    for position, group in enumerate(groups):
+        first = next((u for u in group if u.page is not None), group[0])
+        chunks.append(Chunk(position, first.page, group[-1].heading,
+                            " ".join(u.text for u in group)))
+    return chunks
+
+
+def _overlap(group: list[_Unit]) -> list[_Unit]:
+    """The last sentence, carried into the next passage when it is short."""
+    last = group[-1]
+    return [last] if last.words <= OVERLAP_MAX_WORDS and len(group) > 1 else []

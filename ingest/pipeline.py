@@ -1,0 +1,316 @@
+"""`fonds ingest`: every catalog document that is new or changed becomes indexed passages.
+
+Steps per document, in order: extract (worker process, limits) → clean → enrich → chunk;
+then per batch: embed (cached) → index (one commit) → record in the catalog. The index
+commit comes before the catalog write, so a killed ingest redoes at most one batch, and
+passage ids are stable, so redoing it replaces rather than duplicates.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from tqdm import tqdm
+
+from fonds.catalog import Catalog
+from fonds.embedding import Embedder, EmbedderInfo, load_embedder
+from fonds.engines.base import Passage, SearchEngine
+from fonds.models import DocStatus, Document, ExtractionStatus, PassageRecord, RunKind
+from fonds.settings import Settings
+from ingest import chunk as chunking
+from ingest import clean, enrich
+from ingest.embed_cache import EmbeddingCache, embed_texts, text_hash
+from ingest.extract import MIN_PAGE_CHARS, Extracted, ExtractionError, Limits
+from ingest.worker import ExtractionWorker
+
+BATCH_DOCS = 8
+BATCH_PASSAGES = 400
+
+
+@dataclass(frozen=True)
+class Processed:
+    """One document after extraction, cleaning, enrichment and chunking."""
+
+    doc: Document
+    passages: tuple[PassageRecord, ...]
+    fields: dict[str, Any]  # for Catalog.save_ingest
+    failed: bool = False
+
+    @property
+    def index_fields(self) -> dict[str, Any]:
+        f, d = self.fields, self.doc
+        return {
+            "title": d.title or f.get("auto_title") or d.display_title,
+            "doc_type": d.doc_type or f.get("auto_doc_type") or "document",
+            "themes": tuple(dict.fromkeys([*d.themes, *f.get("auto_themes", ())])),
+            "departements": tuple(dict.fromkeys([*d.departements,
+                                                 *f.get("auto_departements", ())])),
+            "date": d.published or f.get("auto_published"),
+        }
+
+
+@dataclass
+class IngestReport:
+    run_id: int
+    counts: Counter[str] = field(default_factory=Counter)
+    failures: Counter[str] = field(default_factory=Counter)
+    errors: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    embedder: str | None = None
+
+
+def process(doc: Document, data_dir: Any, worker: ExtractionWorker) -> Processed:
+    """Extract, clean, enrich, chunk one document. Never raises for a bad file."""
+    if not doc.file_path or not doc.media_type:
+        return Processed(doc, (), {"extraction_status": ExtractionStatus.FAILED,
+                                   "error": "aucun fichier enregistré"}, failed=True)
+    path = data_dir / doc.file_path
+    if not path.exists():
+        return Processed(doc, (), {"extraction_status": ExtractionStatus.FAILED,
+                                   "error": "fichier absent du stockage"}, failed=True)
+    try:
+        extracted = worker.extract(path, doc.media_type)
+    except ExtractionError as exc:
+        return Processed(doc, (), {"extraction_status": ExtractionStatus.FAILED,
+                                   "status": DocStatus.FAILED, "error": str(exc),
+                                   "notes": ()}, failed=True)
+    return build(doc, extracted)
+
+
+def build(doc: Document, extracted: Extracted) -> Processed:
+    notes = list(extracted.notes)
+    usable = [p for p in extracted.pages if not p.garbage]
+    garbage = len(extracted.pages) - len(usable)
+    if garbage:
+        notes.append(f"{garbage} page(s) au texte illisible (encodage des polices)")
+    cleaned = clean.clean_pages([p.text for p in usable])
+    pages = [(p.number, text) for p, text in zip(usable, cleaned, strict=True)]
+    with_text = [(n, t) for n, t in pages if len(t) >= MIN_PAGE_CHARS]
+    empty = len(extracted.pages) - len(with_text)
+    full_text = "\n\n".join(t for _, t in with_text)
+    first_page = with_text[0][1] if with_text else ""
+    file_name = doc.meta.get("file_name") or doc.canonical_url.rsplit("/", 1)[-1]
+    found = enrich.enrich(
+        title=doc.title, file_title=extracted.title, first_page=first_page, text=full_text,
+        media_type=doc.media_type, given_themes=doc.themes,
+        given_departements=doc.departements, published=doc.published,
+        file_date=extracted.date, file_name=str(file_name))
+
+    if not with_text:
+        status = ExtractionStatus.NO_TEXT
+        notes.append("texte non extractible : document scanné ou sans texte, "
+                     "trouvable par son titre")
+    elif empty:
+        status = ExtractionStatus.PARTIAL
+        if empty > garbage:
+            notes.append(f"{empty - garbage} page(s) sans texte")
+    else:
+        status = ExtractionStatus.OK
+
+    chunks = chunking.chunk(with_text) if with_text else []
+    if not chunks:  # findable by its title and metadata only
+        chunks = [chunking.Chunk(0, None, "", found.title or str(file_name))]
+    ocr_pages = {p.number for p in extracted.pages if p.ocr}
+    title = doc.title or found.title or str(file_name)
+    passages = tuple(
+        PassageRecord(id=f"{doc.id}-{c.position}", doc_id=doc.id, position=c.position,
+                      page=c.page, heading=c.heading, text=c.text,
+                      text_hash=text_hash(embedding_text(title, c.heading, c.text)),
+                      ocr=c.page in ocr_pages)
+        for c in chunks)
+    fields = {
+        "extraction_status": status, "error": None, "status": DocStatus.ACTIVE,
+        "pages": extracted.page_count, "language": found.language, "notes": tuple(notes),
+        "auto_title": found.title, "auto_themes": found.themes,
+        "auto_departements": found.departements, "auto_doc_type": found.doc_type,
+        "auto_published": found.published,
+    }
+    return Processed(doc, passages, fields)
+
+
+def embedding_text(title: str, heading: str, text: str) -> str:
+    """What is embedded: the passage with its document title and heading as context."""
+    context = title if not heading or heading == title else f"{title} — {heading}"
+    return f"{context}\n{text}"
+
+
+def to_passages(processed: Processed, vectors: np.ndarray | None) -> list[Passage]:
+    f = processed.index_fields
+    out = []
+    for i, p in enumerate(processed.passages):
+        out.append(Passage(
+            doc_id=p.doc_id, passage_id=p.id, position=p.position, page=p.page,
+            title=f["title"], text=p.text, url=processed.doc.canonical_url,
+            source=processed.doc.source or "", doc_type=f["doc_type"], themes=f["themes"],
+            departements=f["departements"], date=f["date"], heading=p.heading,
+            vector=None if vectors is None else vectors[i]))
+    return out
+
+
+def _batches(docs: Sequence[Document]) -> Iterator[Sequence[Document]]:
+    for start in range(0, len(docs), BATCH_DOCS):
+        yield docs[start:start + BATCH_DOCS]
+
+
+def choose_embedder(settings: Settings, engine: SearchEngine, rebuild: bool,
+                    say: Callable[[str], None]) -> Embedder | None:
+    """The index's embedder, unless rebuilding: vectors of two models do not mix."""
+    recorded = engine.meta().get("embedder")
+    wanted = load_embedder(settings) if (rebuild or not recorded) else None
+    if recorded and not rebuild:
+        current = load_embedder(settings, recorded)
+        chosen_setting = settings.embedder
+        if chosen_setting not in ("auto", EmbedderInfo.from_json(recorded).backend):
+            say(f"L'index utilise {EmbedderInfo.from_json(recorded).id} ; pour passer à "
+                f"« {chosen_setting} », lancez « fonds ingest --rebuild ».")
+        return current
+    return wanted
+
+
+def run_ingest(settings: Settings, catalog: Catalog, engine: SearchEngine,
+               rebuild: bool = False, progress: bool | None = None,
+               say: Callable[[str], None] = lambda m: None) -> IngestReport:
+    started = time.perf_counter()
+    report = IngestReport(run_id=catalog.start_run(RunKind.INGEST))
+    documents = catalog.documents()
+    active = [d for d in documents if d.status is DocStatus.ACTIVE]
+    todo = active if rebuild else [d for d in active if d.needs_ingest]
+    report.counts["unchanged"] = len(active) - len(todo)
+
+    # What must leave the index: documents gone from their source, or failed.
+    if not rebuild:
+        leaving = [d.id for d in documents if d.status is not DocStatus.ACTIVE and d.indexed]
+        if leaving:
+            engine.delete_documents(leaving)
+            catalog.set_indexed(leaving, False)
+            report.counts["gone"] = len(leaving)
+        # Passages the catalog has but the index lost (deleted index dir): no re-extraction.
+        todo_ids = {d.id for d in todo}
+        in_index = engine.document_ids()
+        lost = [d for d in active if d.indexed and d.id not in todo_ids and d.id not in in_index]
+        if lost:
+            say(f"{len(lost)} document(s) absent(s) de l'index : réindexation depuis le "
+                "catalogue.")
+            reindex_documents(settings, catalog, engine, lost, None)
+            report.counts["reindexed"] = len(lost)
+
+    if not todo:
+        report.seconds = time.perf_counter() - started
+        catalog.finish_run(report.run_id, dict(report.counts), report.errors)
+        return report
+
+    embedder = choose_embedder(settings, engine, rebuild, say)
+    report.embedder = embedder.info.id if embedder else None
+    cache = EmbeddingCache(settings.embeddings_path)
+    limits = Limits(max_pages=settings.ingest_max_pages, ocr=settings.ocr)
+    worker = ExtractionWorker(limits, settings.ingest_timeout_s, settings.ingest_memory_mb)
+    target = engine.rebuild() if rebuild else None
+    writer = target.__enter__() if target is not None else engine
+    disable = None if progress is None else not progress
+    try:
+        writer.apply_settings()
+        if embedder is not None:
+            writer.set_meta({"embedder": embedder.info.as_json()})
+        with tqdm(total=len(todo), desc="Indexation", unit="doc", disable=disable,
+                  dynamic_ncols=True) as bar:
+            for batch in _batches(todo):
+                processed = [process(d, settings.data_dir, worker) for d in batch]
+                _index_batch(processed, writer, catalog, embedder, cache,
+                             settings.embed_batch_size, report)
+                bar.update(len(batch))
+                elapsed = max(time.perf_counter() - started, 1e-6)
+                bar.set_postfix(passages=report.counts["passages"],
+                                passages_s=f"{report.counts['passages'] / elapsed:.1f}")
+    except BaseException as exc:
+        if target is not None:
+            target.__exit__(type(exc), exc, exc.__traceback__)
+        raise
+    finally:
+        worker.close()
+        cache.close()
+    if target is not None:
+        target.__exit__(None, None, None)
+    report.seconds = time.perf_counter() - started
+    report.counts["seconds"] = round(report.seconds)
+    catalog.finish_run(report.run_id, dict(report.counts), report.errors)
+    return report
+
+
+def _index_batch(processed: list[Processed], engine: SearchEngine, catalog: Catalog,
+                 embedder: Embedder | None, cache: EmbeddingCache, batch_size: int,
+                 report: IngestReport) -> None:
+    good = [p for p in processed if not p.failed]
+    vectors: list[np.ndarray | None] = [None] * len(good)
+    if embedder is not None and good:
+        title_of = {p.doc.id: p.index_fields["title"] for p in good}
+        texts = [embedding_text(title_of[p.doc.id], r.heading, r.text)
+                 for p in good for r in p.passages]
+        matrix, new = embed_texts(embedder, cache, texts, batch_size)
+        report.counts["embedded"] += new
+        report.counts["embeddings_cached"] += len(texts) - new
+        offset = 0
+        for i, p in enumerate(good):
+            vectors[i] = matrix[offset:offset + len(p.passages)]
+            offset += len(p.passages)
+    passages = [x for p, v in zip(good, vectors, strict=True) for x in to_passages(p, v)]
+    failed_ids = [p.doc.id for p in processed if p.failed]
+    if passages:
+        engine.upsert(passages)
+    if failed_ids:
+        engine.delete_documents(failed_ids)
+    for p in processed:
+        fields = dict(p.fields)
+        fields["indexed"] = not p.failed
+        catalog.save_ingest(p.doc.id, p.doc.sha256, p.passages, fields)
+        if p.failed:
+            report.counts["failed"] += 1
+            reason = str(fields.get("error"))
+            report.failures[reason.split(" (")[0]] += 1
+            report.errors.append(f"{p.doc.canonical_url} : {reason}")
+        else:
+            report.counts["processed"] += 1
+            report.counts[str(fields["extraction_status"])] += 1
+            report.counts["passages"] += len(p.passages)
+            report.counts["pages"] += int(fields.get("pages") or 0)
+
+
+def reindex_documents(settings: Settings, catalog: Catalog, engine: SearchEngine,
+                      docs: Sequence[Document], embedder: Embedder | None) -> int:
+    """Index documents from the passages the catalog keeps: no extraction; vectors come
+    from the cache (computed only if missing)."""
+    cache = EmbeddingCache(settings.embeddings_path)
+    if embedder is None:
+        recorded = engine.meta().get("embedder")
+        embedder = load_embedder(settings, recorded) if recorded else None
+    count = 0
+    try:
+        for batch in _batches(list(docs)):
+            processed = []
+            for doc in batch:
+                records = tuple(catalog.passages(doc.id))
+                if not records:
+                    continue
+                fields = {"auto_title": doc.auto_title, "auto_themes": doc.auto_themes,
+                          "auto_departements": doc.auto_departements,
+                          "auto_doc_type": doc.auto_doc_type,
+                          "auto_published": doc.auto_published}
+                processed.append(Processed(doc, records, fields))
+            passages = []
+            for p in processed:
+                vectors = None
+                if embedder is not None:
+                    texts = [embedding_text(p.index_fields["title"], r.heading, r.text)
+                             for r in p.passages]
+                    vectors, _ = embed_texts(embedder, cache, texts, settings.embed_batch_size)
+                passages.extend(to_passages(p, vectors))
+            if passages:
+                engine.upsert(passages)
+                count += len(passages)
+    finally:
+        cache.close()
+    return count

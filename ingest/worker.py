@@ -1,0 +1,154 @@
+"""A worker process for extraction, with a time and a memory limit per document.
+
+A PDF can hang a parser or eat all memory (decompression bombs, deep object graphs): the
+ingest must survive it, record why, and go on. The worker is a plain child process
+(`python -m ingest.worker`) talking length-prefixed pickles over its stdin and stdout; it
+is reused between documents and replaced when it had to be stopped.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import pickle
+import resource
+import select
+import struct
+import subprocess
+import sys
+import traceback
+from pathlib import Path
+from typing import IO, Any
+
+from ingest.extract import Extracted, ExtractionError, Limits, extract
+
+_HEADER = struct.Struct("!I")
+DEFAULT_LIMITS = Limits()
+
+
+def _write(stream: IO[bytes], obj: Any) -> None:
+    data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    stream.write(_HEADER.pack(len(data)) + data)
+    stream.flush()
+
+
+def _read_exact(stream: IO[bytes], size: int) -> bytes:
+    chunks = []
+    while size:
+        chunk = stream.read(size)
+        if not chunk:
+            raise EOFError
+        chunks.append(chunk)
+        size -= len(chunk)
+    return b"".join(chunks)
+
+
+def _read(stream: IO[bytes]) -> Any:
+    (size,) = _HEADER.unpack(_read_exact(stream, _HEADER.size))
+    return pickle.loads(_read_exact(stream, size))  # noqa: S301 - our own child process
+
+
+def _handle(path: str, media_type: str, limits: Limits, memory_mb: int) -> tuple[str, Any]:
+    try:
+        return "ok", extract(Path(path), media_type, limits)
+    except ExtractionError as exc:
+        return "error", str(exc)
+    except MemoryError:
+        return "error", f"mémoire dépassée (limite {memory_mb} Mo)"
+    except RecursionError:
+        return "error", "structure du fichier trop profonde"
+    except Exception as exc:  # noqa: BLE001 - any parser bug becomes a readable reason
+        last = traceback.extract_tb(exc.__traceback__)[-1:]
+        where = f" ({last[0].name})" if last else ""
+        return "error", f"lecture impossible : {type(exc).__name__}{where}"
+
+
+def serve(memory_mb: int, limits: Limits) -> None:
+    """The child's loop: one request in, one reply out, until stdin closes."""
+    if memory_mb > 0:
+        size = memory_mb * 2**20
+        resource.setrlimit(resource.RLIMIT_AS, (size, size))
+    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+    sys.stdout = sys.stderr  # a stray print must not corrupt the channel
+    while True:
+        try:
+            path, media_type = _read(stdin)
+        except EOFError:
+            return
+        reply = _handle(path, media_type, limits, memory_mb)
+        try:
+            _write(stdout, reply)
+        except MemoryError:
+            _write(stdout, ("error", f"mémoire dépassée (limite {memory_mb} Mo)"))
+
+
+class ExtractionWorker:
+    def __init__(self, limits: Limits = DEFAULT_LIMITS, timeout_s: float = 120,
+                 memory_mb: int = 2048) -> None:
+        self.limits = limits
+        self.timeout_s = timeout_s
+        self.memory_mb = memory_mb
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def _start(self) -> None:
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "ingest.worker", str(self.memory_mb),
+             json.dumps(dataclasses.asdict(self.limits))],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env,
+            cwd=Path(__file__).resolve().parent.parent)
+
+    def _stop(self) -> None:
+        process, self._process = self._process, None
+        if process is None:
+            return
+        if process.poll() is None:
+            process.kill()
+        process.wait(10)
+        for stream in (process.stdin, process.stdout):
+            if stream is not None:
+                stream.close()
+
+    def extract(self, path: Path, media_type: str) -> Extracted:
+        if self._process is None or self._process.poll() is not None:
+            self._stop()
+            self._start()
+        process = self._process
+        assert process is not None and process.stdin is not None and process.stdout is not None
+        try:
+            _write(process.stdin, (str(path), media_type))
+            ready, _, _ = select.select([process.stdout], [], [], self.timeout_s)
+            if not ready:
+                self._stop()
+                raise ExtractionError(f"délai dépassé ({self.timeout_s:.0f} s)")
+            status, value = _read(process.stdout)
+        except (EOFError, BrokenPipeError, OSError):
+            code = process.poll()
+            self._stop()
+            reason = ("mémoire dépassée" if code in (-9, 137) else
+                      f"le lecteur s'est arrêté brutalement (code {code})")
+            raise ExtractionError(reason) from None
+        if status == "error":
+            raise ExtractionError(value)
+        return value
+
+    def close(self) -> None:
+        process = self._process
+        if process is not None and process.poll() is None and process.stdin is not None:
+            try:
+                process.stdin.close()
+                process.wait(5)
+            except (OSError, subprocess.TimeoutExpired):
+                pass
+        self._stop()
+
+    def __enter__(self) -> ExtractionWorker:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+if __name__ == "__main__":
+    serve(int(sys.argv[1]), Limits(**json.loads(sys.argv[2])))
