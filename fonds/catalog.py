@@ -207,7 +207,9 @@ class Catalog:
                         obs.title, obs.source, obs.doc_type, json.dumps(list(obs.themes)),
                         json.dumps(list(obs.departements)), obs.published, stamp, stamp,
                         DocStatus.FAILED if obs.failed else DocStatus.ACTIVE,
-                        ExtractionStatus.PENDING, obs.error, json.dumps(dict(obs.meta)),
+                        # nothing to extract from what could not be fetched or is unusable
+                        ExtractionStatus.FAILED if obs.failed else ExtractionStatus.PENDING,
+                        obs.error, json.dumps(dict(obs.meta)),
                     ),
                 )
                 outcome = Outcome.FAILED if obs.failed else Outcome.NEW
@@ -232,8 +234,9 @@ class Catalog:
                 db.execute("UPDATE documents SET error = ? WHERE id = ?", (obs.error, doc["id"]))
                 return Outcome.FAILED
             db.execute(
-                "UPDATE documents SET status = ?, error = ?, last_seen = ? WHERE id = ?",
-                (DocStatus.FAILED, obs.error, stamp, doc["id"]),
+                "UPDATE documents SET status = ?, extraction_status = ?, error = ?,"
+                " last_seen = ? WHERE id = ?",
+                (DocStatus.FAILED, ExtractionStatus.FAILED, obs.error, stamp, doc["id"]),
             )
             return Outcome.FAILED
 

@@ -142,6 +142,9 @@ def is_garbage(text: str) -> bool:
 # -- headers and footers ---------------------------------------------------------------------
 
 
+EDGE_LINES = 2  # where running headers and footers live
+
+
 def _line_key(line: str) -> str:
     return re.sub(r"\d+", "#", fold(line)).strip()
 
@@ -153,7 +156,7 @@ def strip_repeated_lines(pages: list[str]) -> list[str]:
         edges: Counter[str] = Counter()
         for page in pages:
             lines = [ln for ln in page.split("\n") if ln.strip()]
-            edges.update({_line_key(ln) for ln in lines[:3] + lines[-3:]})
+            edges.update({_line_key(ln) for ln in lines[:EDGE_LINES] + lines[-EDGE_LINES:]})
         repeated = {key for key, n in edges.items() if n >= max(3, 0.5 * len(pages)) and key}
     else:
         repeated = set()
@@ -161,7 +164,7 @@ def strip_repeated_lines(pages: list[str]) -> list[str]:
     for page in pages:
         lines = page.split("\n")
         head = {i for i, ln in enumerate(lines) if ln.strip()}
-        edge = set(sorted(head)[:3] + sorted(head)[-3:])
+        edge = set(sorted(head)[:EDGE_LINES] + sorted(head)[-EDGE_LINES:])
         kept = [ln for i, ln in enumerate(lines)
                 if not (_PAGE_NUMBER.match(ln) and ln.strip())
                 and not (i in edge and _line_key(ln) in repeated)]

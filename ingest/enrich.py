@@ -17,8 +17,9 @@ from fonds import french
 from fonds.taxonomy import departements
 from index_config import DIR as CONFIG_DIR
 
-MAX_THEMES = 4
+MAX_THEMES = 3
 THEME_MIN_SCORE = 3
+THEME_MIN_DENSITY = 1 / 400  # occurrences per word: long texts need more than a mention
 TITLE_WEIGHT = 3
 DEPARTEMENT_MIN_SCORE = 2
 MONTHS = {"janvier": 1, "fevrier": 2, "mars": 3, "avril": 4, "mai": 5, "juin": 6,
@@ -75,11 +76,13 @@ def _ngrams(stems: list[str], longest: int = 6) -> Counter[tuple[str, ...]]:
 
 def themes(title: str, text: str, given: tuple[str, ...] = ()) -> tuple[str, ...]:
     """Themes whose words occur often enough (title words count triple), best first."""
-    body, head = _ngrams(_stems(text)), _ngrams(_stems(title))
+    stems = _stems(text)
+    body, head = _ngrams(stems), _ngrams(_stems(title))
+    needed = max(THEME_MIN_SCORE, THEME_MIN_DENSITY * len(stems))
     scores = {}
     for theme, phrases in _theme_phrases().items():
         score = sum(body[p] + TITLE_WEIGHT * head[p] for p in phrases)
-        if score >= THEME_MIN_SCORE or any(head[p] for p in phrases):
+        if score >= needed or any(head[p] for p in phrases):
             scores[theme] = score
     best = sorted(scores, key=lambda t: -scores[t])[:MAX_THEMES]
     return tuple(dict.fromkeys([*given, *best]))
@@ -240,12 +243,18 @@ def good_title(candidate: str | None) -> str | None:
 
 
 def title_from_text(text: str) -> str | None:
-    """The first substantial line of the first page, as a last resort before the file name."""
-    for line in text.split("\n")[:12]:
-        line = " ".join(line.split())
+    """The first substantial line of the first page, as a last resort before the file name.
+    A line ending on « pour un », « de la »... continues on the next one."""
+    lines = [" ".join(ln.split()).strip(" —–-•.:;,") for ln in text.split("\n")[:15]]
+    for i, line in enumerate(lines):
         words = line.split()
-        if 3 <= len(words) <= 20 and sum(ch.isalpha() for ch in line) > 0.6 * len(line):
-            return line.capitalize() if line.isupper() else line.rstrip(" .:;,")
+        if not (3 <= len(words) <= 20) or sum(ch.isalpha() for ch in line) < 0.6 * len(line):
+            continue
+        while words and french.fold(words[-1]) in french.stop_words() and i + 1 < len(lines):
+            i += 1
+            line = f"{line} {lines[i]}".strip()
+            words = line.split()
+        return line.capitalize() if line.isupper() else line
     return None
 
 

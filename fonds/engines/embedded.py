@@ -189,6 +189,7 @@ class EmbeddedEngine:
         self._lock = threading.RLock()
         self._gen: _Generation | None = None
         self._current: str | None = None
+        self._pinned = False
         self._open()
 
     # -- generations ---------------------------------------------------------------
@@ -226,6 +227,10 @@ class EmbeddedEngine:
 
     def _reader(self) -> _Generation | None:
         with self._lock:
+            if self._pinned:  # a generation being rebuilt: not the live one
+                assert self._gen is not None
+                self._gen.refresh()
+                return self._gen
             name = self._read_current()
             if name != self._current:
                 if self._gen is not None and self._gen.writer is None:
@@ -344,7 +349,7 @@ class EmbeddedEngine:
         path = self.index_dir / name
         fresh = EmbeddedEngine.__new__(EmbeddedEngine)
         fresh.index_dir, fresh._lock, fresh._current = self.index_dir, threading.RLock(), name
-        fresh._gen = _Generation(path)
+        fresh._gen, fresh._pinned = _Generation(path), True
         self._write_meta(path, {})
         try:
             yield fresh

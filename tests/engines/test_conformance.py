@@ -296,10 +296,14 @@ def filled_total(passages) -> int:
 def test_rebuild_swaps_without_an_empty_moment(fresh: SearchEngine, corpus_passages) -> None:
     fresh.upsert(corpus_passages)
     with fresh.rebuild() as new:
+        assert new.count() == 0  # reading the new index must not switch to the live one
+        new.set_meta({"note": "rebuilt"})
         new.upsert([p for p in corpus_passages if p.doc_id == "sante"])
+        assert new.document_ids() == {"sante"}
         # while the new index fills, searches still see the whole old one
         assert fresh.search(SearchRequest("sécurité ")).total >= 2
     assert fresh.document_ids() == {"sante"}
+    assert fresh.meta()["note"] == "rebuilt"
     assert fresh.search(SearchRequest("Lodève ")).hits[0].doc_id == "sante"
 
 
