@@ -56,11 +56,15 @@ class SearchService:
         if request.mode is not Mode.KEYWORD and query.strip():
             embedder = self.embedder()
             if embedder is None:
-                raise FondsError(
-                    "cet index n'a pas de vecteurs : utilisez --mode keyword, ou lancez "
-                    "« fonds ingest --rebuild » avec un modèle d'embedding"
-                )
-            vector = embedder.embed_query(query)
+                # An archive indexed without a model (or still empty) is searched by words;
+                # asking for meaning alone there is an error worth explaining.
+                if request.mode is Mode.SEMANTIC and self.engine.count():
+                    raise FondsError(
+                        "cet index n'a pas de vecteurs : utilisez --mode keyword, ou lancez "
+                        "« fonds ingest --rebuild » avec un modèle d'embedding")
+                request = SearchRequest(**{**request.__dict__, "mode": Mode.KEYWORD})
+            else:
+                vector = embedder.embed_query(query)
         return self.engine.search(request, vector)
 
     def similar(self, doc_id: str, limit: int = 5) -> list[DocHit]:

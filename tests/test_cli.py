@@ -33,9 +33,8 @@ def test_every_command_has_help_with_an_example_and_is_in_readme(name: str) -> N
 
 @pytest.mark.parametrize(
     "args",
-    [["demo", "--no-ui"], ["crawl"], ["ingest"], ["update"], ["schedule"], ["search", "santé"],
-     ["reindex"], ["serve"], ["bench", "search"],
-     ["eval", "--corpus", "c", "--queries", "q", "--qrels", "r"]],
+    [["demo", "--no-ui"], ["crawl"], ["update"], ["schedule"], ["serve"], ["bench", "ingest"],
+     ["bench", "crawl"], ["eval", "--corpus", "c", "--queries", "q", "--qrels", "r"]],
 )
 def test_commands_not_yet_available_say_so_and_exit_2(fonds: Fonds, args: list[str]) -> None:
     result = fonds(*args)
@@ -73,3 +72,31 @@ def test_corrupt_catalog_is_one_line(fonds: Fonds) -> None:
     result = fonds("status")
     assert result.exit_code == 1
     assert result.output.startswith("fonds : catalogue ") and "illisible" in result.output
+
+
+def test_search_on_an_empty_archive(fonds: Fonds) -> None:
+    result = fonds("search", "santé", "--mode", "keyword")
+    assert result.exit_code == 0
+    assert result.output.startswith("0 documents")
+    assert json.loads(fonds("search", "santé", "--json").output)["total"] == 0
+
+
+def test_ingest_on_an_empty_archive(fonds: Fonds) -> None:
+    result = fonds("ingest")
+    assert result.exit_code == 0 and "Rien à indexer" in result.output
+
+
+def test_semantic_search_without_vectors_says_what_to_do(fonds: Fonds, tmp_path) -> None:
+    note = tmp_path / "note.txt"
+    note.write_text("Compte rendu du conseil citoyen de Lodève sur la santé.", "utf-8")
+    fonds("import", str(note))
+    from click.testing import CliRunner
+
+    ingested = CliRunner().invoke(cli, ["--data-dir", str(fonds.data_dir), "ingest"],
+                                  env={"FONDS_EMBEDDER": "none", "FONDS_OCR": "false"})
+    assert ingested.exit_code == 0, ingested.output
+    assert "recherche par mots seulement" in ingested.output
+    assert "Lodève" in fonds("search", "lodeve", "--mode", "keyword").output
+    result = fonds("search", "santé", "--mode", "semantic")
+    assert result.exit_code == 1
+    assert "--mode keyword" in result.output and "Traceback" not in result.output
