@@ -257,3 +257,56 @@ def format_search(report: dict[str, Any]) -> str:
     lines.append(f"2 recherches en parallèle : {report['throughput_qps_2_searchers']} req/s "
                  "(mixte)")
     return "\n".join(lines)
+
+
+def bench_ingest(corpus: Path, work_dir: Path, ocr: bool, embedder: str,
+                 progress: Callable[[str], None] = lambda m: None) -> dict[str, Any]:
+    """Import and ingest a folder into a fresh data dir, then rerun with nothing changed."""
+    from fonds.catalog import Catalog
+    from fonds.importer import import_paths
+    from fonds.settings import load_settings
+    from ingest.pipeline import run_ingest
+
+    shutil.rmtree(work_dir, ignore_errors=True)
+    settings = load_settings({"data_dir": work_dir, "ocr": ocr, "embedder": embedder}, env={})
+    with Catalog(settings.catalog_path) as catalog:
+        import_paths([corpus], settings, catalog, progress=False)
+        progress(f"indexation de {corpus}…")
+        engine = EmbeddedEngine(settings.index_dir)
+        started = time.perf_counter()
+        first = run_ingest(settings, catalog, engine, progress=False)
+        total_s = time.perf_counter() - started
+        started = time.perf_counter()
+        run_ingest(settings, catalog, engine, progress=False)
+        rerun_s = time.perf_counter() - started
+        engine.close()
+    counts, timings = first.counts, first.timings
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return {
+        "corpus": str(corpus), "documents": counts["processed"] + counts["failed"],
+        "pages": counts["pages"], "passages": counts["passages"], "ocr": ocr,
+        "embedder": first.embedder,
+        "extract_pages_per_s": round(counts["pages"] / max(timings["extract"], 1e-9), 1),
+        "embed_passages_per_s": round(counts["embedded"] / max(timings["embed"], 1e-9), 1)
+        if counts["embedded"] else None,
+        "seconds": {"total": round(total_s, 1), "extract": round(timings["extract"], 1),
+                    "embed": round(timings["embed"], 1), "index": round(timings["index"], 1),
+                    "rerun_unchanged": round(rerun_s, 2)},
+        "peak_rss_mb": {"ingest": _peak_rss_mb(), "extraction_worker": round(children, 1)},
+        "environment": environment(),
+    }
+
+
+def format_ingest(report: dict[str, Any]) -> str:
+    s = report["seconds"]
+    lines = [
+        f"{report['documents']} documents, {report['pages']} pages, {report['passages']} "
+        f"passages (OCR {'activé' if report['ocr'] else 'désactivé'}, {report['embedder']})",
+        f"extraction : {report['extract_pages_per_s']} pages/s ({s['extract']} s)",
+        f"embeddings : {report['embed_passages_per_s']} passages/s ({s['embed']} s)",
+        f"index : {s['index']} s ; total : {s['total']} s ; relance sans changement : "
+        f"{s['rerun_unchanged']} s",
+        f"mémoire max : {report['peak_rss_mb']['ingest']} Mo (processus), "
+        f"{report['peak_rss_mb']['extraction_worker']} Mo (extraction)",
+    ]
+    return "\n".join(lines)

@@ -287,38 +287,55 @@ def eval_(**options: Any) -> None:
 @click.argument("what", type=click.Choice(["search", "ingest", "crawl"]))
 @click.option("--passages", type=click.IntRange(100), default=10_000, show_default=True,
               help="Size of the synthetic archive (bench search).")
-@click.option("--no-model", is_flag=True, help="Skip timing the real query embedder.")
+@click.option("--no-model", is_flag=True, help="Skip the embedding model (search: query "
+              "timing; ingest: no vectors).")
+@click.option("--corpus", type=click.Path(path_type=Path), default=None,
+              help="Folder to ingest (bench ingest; default ../shared/corpus/pdfs).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.option("--save", type=click.Path(path_type=Path), default=None,
               help="Also write the JSON result to this file (e.g. benchmarks/results/).")
 @click.pass_context
-def bench(ctx: click.Context, what: str, passages: int, no_model: bool, as_json: bool,
-          save: Path | None) -> None:
+def bench(ctx: click.Context, what: str, passages: int, no_model: bool, corpus: Path | None,
+          as_json: bool, save: Path | None) -> None:
     """Speed figures: search latency, ingest throughput, crawl throughput.
 
     bench search builds (once, cached under benchmarks/cache/) a synthetic archive of
     realistic French text with random vectors and times a fixed mix of queries.
 
+    bench ingest imports and ingests a folder into a scratch data dir, then reruns it
+    with nothing changed. Both honour the settings (FONDS_OCR, FONDS_EMBEDDER...).
+
     Example: fonds bench search --passages 100000 --json
     """
     from fonds import bench as benchmarks
 
-    if what != "search":
-        _not_available(f"bench {what}", "issues #4 et #5")
-    embed = None
-    if not no_model:
-        from fonds.embedding import load_embedder
-
-        embed = load_embedder(_settings(ctx)).embed_query
+    settings = _settings(ctx)
     say = (lambda m: None) if as_json else (lambda m: click.echo(m, err=True))
-    report = benchmarks.bench_search(passages, Path("benchmarks/cache"), embed, say)
+    if what == "crawl":
+        _not_available("bench crawl", "étape « collecte », issue #5")
+    if what == "ingest":
+        corpus = corpus or Path("../shared/corpus/pdfs")
+        if not corpus.is_dir():
+            raise FondsError(f"corpus introuvable : {corpus} (option --corpus)")
+        report = benchmarks.bench_ingest(corpus, Path("benchmarks/cache/ingest"), settings.ocr,
+                                         "none" if no_model else settings.embedder, say)
+        text = benchmarks.format_ingest(report)
+    else:
+        embed = None
+        if not no_model:
+            from fonds.embedding import load_embedder
+
+            embedder = load_embedder(settings)
+            embed = embedder.embed_query if embedder else None
+        report = benchmarks.bench_search(passages, Path("benchmarks/cache"), embed, say)
+        text = benchmarks.format_search(report)
     if save is not None:
         save.parent.mkdir(parents=True, exist_ok=True)
         save.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", "utf-8")
     if as_json:
         click.echo(json.dumps(report, ensure_ascii=False, indent=2))
     else:
-        click.echo(benchmarks.format_search(report))
+        click.echo(text)
 
 
 def main() -> None:

@@ -62,6 +62,7 @@ class IngestReport:
     errors: list[str] = field(default_factory=list)
     seconds: float = 0.0
     embedder: str | None = None
+    timings: Counter[str] = field(default_factory=Counter)  # seconds per step
 
 
 def process(doc: Document, data_dir: Any, worker: ExtractionWorker) -> Processed:
@@ -219,7 +220,9 @@ def run_ingest(settings: Settings, catalog: Catalog, engine: SearchEngine,
         with tqdm(total=len(todo), desc="Indexation", unit="doc", disable=disable,
                   dynamic_ncols=True) as bar:
             for batch in _batches(todo):
+                step = time.perf_counter()
                 processed = [process(d, settings.data_dir, worker) for d in batch]
+                report.timings["extract"] += time.perf_counter() - step
                 _index_batch(processed, writer, catalog, embedder, cache,
                              settings.embed_batch_size, report)
                 bar.update(len(batch))
@@ -250,7 +253,9 @@ def _index_batch(processed: list[Processed], engine: SearchEngine, catalog: Cata
         title_of = {p.doc.id: p.index_fields["title"] for p in good}
         texts = [embedding_text(title_of[p.doc.id], r.heading, r.text)
                  for p in good for r in p.passages]
+        step = time.perf_counter()
         matrix, new = embed_texts(embedder, cache, texts, batch_size)
+        report.timings["embed"] += time.perf_counter() - step
         report.counts["embedded"] += new
         report.counts["embeddings_cached"] += len(texts) - new
         offset = 0
@@ -259,10 +264,12 @@ def _index_batch(processed: list[Processed], engine: SearchEngine, catalog: Cata
             offset += len(p.passages)
     passages = [x for p, v in zip(good, vectors, strict=True) for x in to_passages(p, v)]
     failed_ids = [p.doc.id for p in processed if p.failed]
+    step = time.perf_counter()
     if passages:
         engine.upsert(passages)
     if failed_ids:
         engine.delete_documents(failed_ids)
+    report.timings["index"] += time.perf_counter() - step
     for p in processed:
         fields = dict(p.fields)
         fields["indexed"] = not p.failed

@@ -133,3 +133,15 @@ def test_scans_are_read_by_ocr(corpus_pdfs: Path) -> None:
     page = result.pages[0]
     assert page.ocr and len(page.text) > 200
     assert "1 page(s) lue(s) par OCR" in result.notes
+
+
+def test_office_documents_need_libreoffice(tmp_path: Path) -> None:
+    from ingest.extract import office_available
+
+    path = write(tmp_path, "note.docx", b"PK\x03\x04[Content_Types].xml word/document.xml")
+    if office_available():
+        with pytest.raises(ExtractionError, match="LibreOffice"):
+            extract(path, media.DOCX)  # not a real document: the conversion fails, clearly
+    else:
+        with pytest.raises(ExtractionError, match="LibreOffice n'est pas installé"):
+            extract(path, media.DOCX)
