@@ -33,8 +33,7 @@ def test_every_command_has_help_with_an_example_and_is_in_readme(name: str) -> N
 
 @pytest.mark.parametrize(
     "args",
-    [["demo", "--no-ui"], ["crawl"], ["update"], ["schedule"], ["serve"], ["bench", "ingest"],
-     ["bench", "crawl"], ["eval", "--corpus", "c", "--queries", "q", "--qrels", "r"]],
+    [["demo", "--no-ui"], ["crawl"], ["update"], ["schedule"], ["serve"], ["bench", "crawl"], ["eval", "--corpus", "c", "--queries", "q", "--qrels", "r"]],
 )
 def test_commands_not_yet_available_say_so_and_exit_2(fonds: Fonds, args: list[str]) -> None:
     result = fonds(*args)
@@ -100,3 +99,8 @@ def test_semantic_search_without_vectors_says_what_to_do(fonds: Fonds, tmp_path)
     result = fonds("search", "santé", "--mode", "semantic")
     assert result.exit_code == 1
     assert "--mode keyword" in result.output and "Traceback" not in result.output
+
+
+def test_bench_ingest_needs_a_corpus(fonds: Fonds, tmp_path) -> None:
+    result = fonds("bench", "ingest", "--corpus", str(tmp_path / "absent"))
+    assert result.exit_code == 1 and "corpus introuvable" in result.output

@@ -253,7 +253,7 @@ class MeiliEngine:
             return {}
         except errors.MeilisearchApiError:
             return {}
-        data = dict(doc) if isinstance(doc, Mapping) else dict(getattr(doc, "_Document__doc", {}))
+        data = dict(doc)  # a Mapping, or the client's Document (iterates as items)
         return json.loads(data.get("json", "{}"))
 
     def set_meta(self, meta: Mapping[str, Any]) -> None:
@@ -279,7 +279,7 @@ class MeiliEngine:
             with self._errors("la liste des documents"):
                 page = self.index.get_documents({"fields": ["doc_id"], "limit": 1000,
                                                  "offset": offset})
-            ids |= {dict(r).get("doc_id") or r.doc_id for r in page.results}
+            ids |= {dict(r)["doc_id"] for r in page.results}
             offset += 1000
             if offset >= page.total:
                 return ids
