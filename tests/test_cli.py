@@ -33,7 +33,8 @@ def test_every_command_has_help_with_an_example_and_is_in_readme(name: str) -> N
 
 @pytest.mark.parametrize(
     "args",
-    [["demo", "--no-ui"], ["crawl"], ["update"], ["schedule"], ["serve"], ["bench", "crawl"], ["eval", "--corpus", "c", "--queries", "q", "--qrels", "r"]],
+    [["demo", "--no-ui"], ["crawl"], ["update"], ["schedule"], ["serve"], ["bench", "crawl"],
+     ["eval", "--corpus", "c", "--queries", "q", "--qrels", "r"]],
 )
 def test_commands_not_yet_available_say_so_and_exit_2(fonds: Fonds, args: list[str]) -> None:
     result = fonds(*args)
