@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import re
+from functools import lru_cache
 
 from fonds import french
 from fonds.query import ParsedQuery
@@ -40,9 +41,14 @@ def osa_distance(a: str, b: str, limit: int) -> int:
 
 def _close(a: str, b: str, typos: int) -> bool:
     """Cheap necessary condition for an edit distance <= typos (most words fail it)."""
-    if abs(len(a) - len(b)) > typos:
-        return False
     return len(set(a).symmetric_difference(b)) <= 2 * typos
+
+
+@lru_cache(maxsize=200_000)
+def _token_key(token: str) -> tuple[str, str]:
+    """(folded, stem) of a word as written: shared by all queries of the process."""
+    folded = french.fold_word(token)
+    return folded, french.stem(folded)
 
 
 class Matcher:
@@ -51,44 +57,51 @@ class Matcher:
     def __init__(self, query: ParsedQuery) -> None:
         self.query = query
         self.stems: dict[str, int] = {}
-        self.terms = []
+        # (slot, word, typos, prefix) of the terms that also match loosely, by first letter:
+        # a snippet marks typos after the first letter only, which spares most words a test.
+        self.loose: dict[str, list[tuple[int, str, int, bool]]] = {}
         self._seen: dict[str, int | None] = {}
-        self._raw: dict[str, int | None] = {}
         for index, slot in enumerate(query.slots):
             for term in slot.terms:
                 self.stems.setdefault(term.stem, index)
-                self.terms.append((index, term))
+                if (term.typos or term.prefix) and term.word:
+                    self.loose.setdefault(term.word[0], []).append(
+                        (index, term.word, term.typos, term.prefix))
             for phrase in slot.alternatives:
                 for word in phrase:
                     if word not in french.stop_words():
                         self.stems.setdefault(french.stem(word), index)
 
     def slot_of_token(self, token: str) -> int | None:
-        """Like slot_of, for a word as written; cached, since texts repeat their words."""
-        hit = self._raw.get(token, -1)
+        """The slot a word as written serves, or None; cached, texts repeat their words."""
+        hit = self._seen.get(token, -1)
         if hit == -1:
-            hit = self._raw[token] = self.slot_of(french.fold_word(token))
+            folded, stem = _token_key(token)
+            hit = self.stems.get(stem)
+            if hit is None and self.loose:
+                hit = self._loose(folded)
+            self._seen[token] = hit
         return hit
 
     def slot_of(self, folded: str) -> int | None:
-        if folded not in self._seen:
-            self._seen[folded] = self._slot_of(folded)
-        return self._seen[folded]
-
-    def _slot_of(self, folded: str) -> int | None:
+        """The same for a folded word."""
         hit = self.stems.get(french.stem(folded))
-        if hit is not None:
-            return hit
-        for index, term in self.terms:
-            if term.prefix and folded.startswith(term.word):
+        return hit if hit is not None or not self.loose else self._loose(folded)
+
+    def _loose(self, folded: str) -> int | None:
+        size = len(folded)
+        for index, word, typos, prefix in self.loose.get(folded[:1], ()):
+            n = len(word)
+            if prefix and folded.startswith(word):
                 return index
-            if term.typos and _close(folded, term.word, term.typos):
-                if osa_distance(folded, term.word, term.typos) <= term.typos:
-                    return index
-                if term.prefix and len(folded) > len(term.word) and osa_distance(
-                    folded[: len(term.word)], term.word, term.typos
-                ) <= term.typos:
-                    return index
+            if not typos:
+                continue
+            if abs(size - n) <= typos and _close(folded, word, typos) and \
+                    osa_distance(folded, word, typos) <= typos:
+                return index
+            if prefix and size > n and _close(folded[:n], word, typos) and \
+                    osa_distance(folded[:n], word, typos) <= typos:
+                return index
         return None
 
 

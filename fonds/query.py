@@ -7,7 +7,7 @@ read the same parse, so they agree on what a match is.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from fonds import french
 
@@ -71,3 +71,14 @@ def parse(text: str) -> ParsedQuery:
                 slots.append(Slot((_term(word, typing and is_last and len(word) >= 2),)))
             i += 1
     return ParsedQuery(text=text, slots=tuple(slots))
+
+
+def without_typos(parsed: ParsedQuery, words: set[str]) -> ParsedQuery:
+    """The same query, these words matched exactly (their prefix, if any, is kept)."""
+    if not words:
+        return parsed
+    slots = tuple(
+        Slot(tuple(replace(t, typos=0) if t.word in words else t for t in slot.terms),
+             slot.alternatives)
+        for slot in parsed.slots)
+    return ParsedQuery(parsed.text, slots)

@@ -41,12 +41,13 @@ from fonds.engines.doctable import DocTable
 from fonds.engines.vectors import VectorStore
 from fonds.errors import FondsError
 from fonds.highlight import Matcher, highlight
-from fonds.query import ParsedQuery, parse
+from fonds.query import ParsedQuery, parse, without_typos
 
 SCHEMA_VERSION = 1
 WRITER_HEAP = 64_000_000
 KEYWORD_FIELDS = ("doc_id", "source", "doc_type", "themes", "departements")
 SEMANTIC_CANDIDATES = 300  # passages considered by a semantic search
+TYPO_SKIP_DOC_FREQ = 20  # a query word in this many passages is not searched with typos
 PASSAGE, DOC = "passage", "doc"  # the two kinds of entries
 
 
@@ -407,7 +408,14 @@ class EmbeddedEngine:
             if len(gen.vectors) == 0:
                 raise FondsError("cet index n'a pas de vecteurs : recherche par mots seulement")
 
-        run = _Run(gen, gen.index.searcher(), parsed, request.passages_per_doc)
+        searcher = gen.index.searcher()
+        # A word this archive uses often was typed right: looking for its typo variants
+        # costs most of a query and only adds noise after the exact matches (the idea of
+        # Typesense's typo_tokens_threshold). Rare or unknown words keep their typo budget.
+        common = {t.word for t in parsed.terms()
+                  if t.typos and searcher.doc_freq("exact", t.word) >= TYPO_SKIP_DOC_FREQ}
+        parsed = without_typos(parsed, common)
+        run = _Run(gen, searcher, parsed, request.passages_per_doc)
         need = request.offset + request.limit
         by_date = request.sort is Sort.DATE
         if mode is Mode.KEYWORD:
@@ -455,14 +463,13 @@ class EmbeddedEngine:
         doc_match = (None if parsed.is_empty
                      else ranking.match_query(schema, parsed, ranking.DOCUMENT))
         run.doc_query = ranking.with_filters(schema, doc_match, filters, DOC)
-        counts = _facet_counts(searcher, run.doc_query) if facets else {}
+        total, counts = _facet_counts(searcher, run.doc_query, facets)
         if parsed.is_empty or by_date:
             # Browsing (no words) or sorting by date: newest first, straight from the index.
             result = searcher.search(run.doc_query, limit=max(need, 1), count=True,
                                      order_by_field="date_key", order=tantivy.Order.Desc)
             ranked = [(d, 0.0) for d in self._doc_ids(run, result.hits) if d is not None]
-            return ranked, result.count, counts
-        total = searcher.search(run.doc_query, limit=1, count=True).count
+            return ranked, total, counts
 
         run.query = ranking.with_filters(schema, ranking.keyword_query(schema, parsed),
                                          filters, PASSAGE)
@@ -607,17 +614,24 @@ class _Run:
     semantic_passages: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
 
 
-def _facet_counts(searcher: tantivy.Searcher, query: tantivy.Query
-                  ) -> dict[str, dict[str, int]]:
-    """Facet counts over document entries: tantivy counts documents, exactly."""
-    spec = {f: {"terms": {"field": f, "size": 1000, "segment_size": 1000}} for f in FACETS}
+def _facet_counts(searcher: tantivy.Searcher, query: tantivy.Query, facets: bool
+                  ) -> tuple[int, dict[str, dict[str, int]]]:
+    """(matching documents, facet counts) over document entries, in one pass: tantivy
+    counts documents, exactly."""
+    spec: dict[str, Any] = {"total": {"value_count": {"field": "doc_ord"}}}
+    if facets:
+        spec |= {f: {"terms": {"field": f, "size": 1000, "segment_size": 1000}}
+                 for f in FACETS}
     result = searcher.aggregate(query, spec)
-    counts = {}
+    total = int(result["total"]["value"] or 0)
+    counts: dict[str, dict[str, int]] = {}
+    if not facets:
+        return total, counts
     for facet in FACETS:
         pairs = [(str(int(b["key"])) if facet == "year" else str(b["key"]), int(b["doc_count"]))
                  for b in result[facet]["buckets"]]
         counts[facet] = dict(sorted(pairs, key=lambda kv: (-kv[1], kv[0])))
-    return counts
+    return total, counts
 
 
 def _add_counts(a: dict[str, dict[str, int]], b: dict[str, dict[str, int]]
