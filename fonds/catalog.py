@@ -399,6 +399,52 @@ class Catalog:
     def passage_count(self) -> int:
         return int(self.db.execute("SELECT COUNT(*) FROM passages").fetchone()[0])
 
+    # -- crawling ----------------------------------------------------------------
+
+    def validators(self, url: str) -> tuple[str | None, str | None] | None:
+        """ETag and Last-Modified of a URL whose file we hold, for a conditional request."""
+        row = self.db.execute(
+            "SELECT u.etag, u.last_modified FROM urls u JOIN documents d ON d.id = u.doc_id"
+            " WHERE u.url = ? AND d.sha256 IS NOT NULL AND d.status != ?",
+            (url, DocStatus.FAILED)).fetchone()
+        if row is None or not (row["etag"] or row["last_modified"]):
+            return None
+        return row["etag"], row["last_modified"]
+
+    def set_validators(self, url: str, etag: str | None, last_modified: str | None) -> None:
+        with self.transaction() as db:
+            db.execute("UPDATE urls SET etag = ?, last_modified = ? WHERE url = ?",
+                       (etag, last_modified, url))
+
+    def seen_unchanged(self, url: str) -> str | None:
+        """A 304: the URL and its document were seen now; returns the document id."""
+        stamp = now()
+        with self.transaction() as db:
+            row = db.execute("SELECT doc_id FROM urls WHERE url = ?", (url,)).fetchone()
+            if row is None:
+                return None
+            db.execute("UPDATE urls SET last_seen = ? WHERE url = ?", (stamp, url))
+            db.execute("UPDATE documents SET last_seen = ?, missed_runs = 0, status = ?"
+                       " WHERE id = ? AND status = ?",
+                       (stamp, DocStatus.ACTIVE, row["doc_id"], DocStatus.GONE))
+            db.execute("UPDATE documents SET last_seen = ?, missed_runs = 0 WHERE id = ?",
+                       (stamp, row["doc_id"]))
+        return str(row["doc_id"])
+
+    def mark_missing(self, source: str, seen_since: str, gone_after: int) -> int:
+        """Documents of a source not seen since the crawl started miss one more run; after
+        `gone_after` runs they are gone (kept, with their file). Returns how many went."""
+        with self.transaction() as db:
+            db.execute("UPDATE documents SET missed_runs = missed_runs + 1 WHERE source = ?"
+                       " AND last_seen < ? AND status = ?",
+                       (source, seen_since, DocStatus.ACTIVE))
+            cursor = db.execute(
+                "UPDATE documents SET status = ?, error = ? WHERE source = ? AND status = ?"
+                " AND missed_runs >= ?",
+                (DocStatus.GONE, f"absent du site depuis {gone_after} collectes", source,
+                 DocStatus.ACTIVE, gone_after))
+        return cursor.rowcount
+
     # -- ingest ------------------------------------------------------------------
 
     def passages(self, doc_id: str) -> list[PassageRecord]:

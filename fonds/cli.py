@@ -66,22 +66,61 @@ def cli(ctx: click.Context, data_dir: Path | None, engine: str | None) -> None:
 
 @cli.command("demo")
 @click.option("--no-ui", is_flag=True, help="Stop after the ingest instead of opening the UI.")
-def demo(no_ui: bool) -> None:
+@click.pass_context
+def demo(ctx: click.Context, no_ui: bool) -> None:
     """Serve the bundled replica site on 127.0.0.1, crawl it, ingest, open the UI (offline).
+
+    The replica is a WordPress-like copy of the resource centre (articles of the seed page,
+    generated PDFs, and the hard cases of real crawls). Data goes to the data dir.
 
     Example: fonds demo --no-ui
     """
-    _not_available("demo", "étape « collecte », issue #5")
+    from dataclasses import replace
+
+    from crawler.run import demo_sources, run_crawl
+    from fonds.catalog import Catalog
+    from fonds.demo.server import DEMO_PORT, ServedSite
+    from fonds.engines import open_engine
+    from fonds.render import format_crawl, format_ingest
+    from ingest.pipeline import run_ingest
+
+    # The replica lives on loopback: allow it for this run only, and skip politeness delays.
+    settings = replace(_settings(ctx), crawl_allow_private=True, crawl_delay_s=0.0)
+    with ServedSite(port=DEMO_PORT) as site:
+        click.echo(f"Site de démonstration : {site.base_url}")
+        runs = run_crawl(settings, demo_sources(site.base_url, site.site.official_base))
+        click.echo(format_crawl(runs))
+    engine = open_engine(settings)
+    try:
+        with Catalog(settings.catalog_path) as catalog:
+            report = run_ingest(settings, catalog, engine,
+                                say=lambda m: click.echo(m, err=True))
+    finally:
+        engine.close()
+    click.echo(format_ingest(report))
+    if not no_ui:
+        click.echo("L'interface web arrive avec l'étape « interface de recherche » (issue #6). "
+                   "En attendant : fonds search \"conseils citoyens\" --departement Hérault")
 
 
 @cli.command("crawl")
 @click.option("--source", "source_name", default=None, help="Only this source of sources.toml.")
-def crawl(source_name: str | None) -> None:
+@click.pass_context
+def crawl(ctx: click.Context, source_name: str | None) -> None:
     """Run the spiders: files into the store, documents into the catalog; print a run report.
+
+    Only what changed is downloaded (conditional requests); a document absent for
+    gone_after_runs crawls becomes « retiré » (kept, with its file).
 
     Example: fonds crawl --source villes-et-territoires
     """
-    _not_available("crawl", "étape « collecte », issue #5")
+    from crawler.run import run_crawl
+    from crawler.sources import load_sources, pick
+    from fonds.render import format_crawl
+
+    settings = _settings(ctx)
+    runs = run_crawl(settings, pick(load_sources(), source_name))
+    click.echo(format_crawl(runs))
 
 
 @cli.command("ingest")
@@ -138,22 +177,39 @@ def import_(ctx: click.Context, paths: tuple[Path, ...]) -> None:
 
 
 @cli.command("update")
-def update() -> None:
+@click.pass_context
+def update(ctx: click.Context) -> None:
     """Crawl then ingest, under a lock: what a schedule runs.
+
+    A second update while one runs exits at once (code 3); the lock of a killed run is
+    taken over.
 
     Example: fonds update
     """
-    _not_available("update", "étape « collecte », issue #5")
+    from fonds.render import format_crawl, format_ingest
+    from fonds.update import run_update
+
+    runs, report = run_update(_settings(ctx), say=lambda m: click.echo(m, err=True))
+    click.echo(format_crawl(runs))
+    click.echo(format_ingest(report))
 
 
 @cli.command("schedule")
 @click.option("--every", default="24h", show_default=True, help="Interval: 30m, 6h, 24h, 7d.")
-def schedule(every: str) -> None:
+@click.option("--runs", type=click.IntRange(1), default=None, help="Stop after this many runs.")
+@click.pass_context
+def schedule(ctx: click.Context, every: str, runs: int | None) -> None:
     """Run `fonds update` on a schedule, in the foreground (docker-compose uses it).
+
+    Each run is logged; a failed run does not stop the schedule; SIGTERM stops it cleanly.
 
     Example: fonds schedule --every 24h
     """
-    _not_available("schedule", "étape « collecte », issue #5")
+    from fonds.update import parse_every
+    from fonds.update import schedule as run_schedule
+
+    seconds = parse_every(every)
+    run_schedule(seconds, _settings(ctx).data_dir, lambda m: click.echo(m), runs)
 
 
 @cli.command("search")

@@ -52,3 +52,27 @@ def format_ingest(report: Any) -> str:
     for reason, n in report.failures.most_common():
         lines.append(f"  échec × {n} : {reason}")
     return "\n".join(lines)
+
+
+def format_crawl(runs: list[Any]) -> str:
+    if not runs:
+        return "Aucune collecte n'a été enregistrée (voir les messages ci-dessus)."
+    lines = []
+    for run in runs:
+        c = run.counts
+        lines.append(
+            f"Collecte terminée : {c.get('new', 0)} nouveaux, {c.get('changed', 0)} modifiés, "
+            f"{c.get('unchanged', 0)} inchangés, {c.get('gone', 0)} retirés, "
+            f"{c.get('failed', 0)} en échec ; {c.get('requests', 0)} requêtes, "
+            f"{_size(c.get('bytes', 0))} téléchargés.")
+        for error in run.errors[:20]:
+            lines.append(f"  échec : {error}")
+        if len(run.errors) > 20:
+            lines.append(f"  … et {len(run.errors) - 20} autres (fonds status)")
+    return "\n".join(lines)
+
+
+def _size(count: int) -> str:
+    if count >= 1e6:
+        return f"{count / 1e6:.1f} Mo".replace(".", ",")
+    return f"{count / 1e3:.0f} ko"

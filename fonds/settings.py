@@ -64,6 +64,18 @@ SETTINGS: tuple[Setting, ...] = (
             "Pages read per document; the rest is noted as not read."),
     Setting("ocr", True, bool,
             "Read pages without a text layer with Tesseract (French) when it is installed."),
+    Setting("crawl_contact", "contact@example.org", str,
+            "Contact put in the crawler's User-Agent, so that site owners can reach you."),
+    Setting("crawl_delay_s", 1.0, float, "Base delay between requests to one site (AutoThrottle "
+            "adapts it)."),
+    Setting("crawl_timeout_s", 30, int, "Time allowed for one request."),
+    Setting("crawl_max_requests", 5000, int, "Requests per crawl run, at most."),
+    Setting("crawl_allow_private", False, bool,
+            "Allow requests to loopback and private addresses (the demo and tests do)."),
+    Setting("sources_file", "", str,
+            "Crawl sources (TOML); empty: crawler/sources.toml of the installed package."),
+    Setting("gone_after_runs", 3, int,
+            "Crawls in a row without a document before it is marked gone (kept, file too)."),
 )
 
 
@@ -83,6 +95,13 @@ class Settings:
     ingest_memory_mb: int
     ingest_max_pages: int
     ocr: bool
+    crawl_contact: str
+    crawl_delay_s: float
+    crawl_timeout_s: int
+    crawl_max_requests: int
+    crawl_allow_private: bool
+    sources_file: str
+    gone_after_runs: int
 
     @property
     def catalog_path(self) -> Path:

@@ -1,0 +1,80 @@
+"""Downloader middlewares: the allow-list and private-address guard, conditional requests."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from scrapy import Request, Spider
+from scrapy.exceptions import IgnoreRequest
+
+from fonds.catalog import Catalog
+
+
+@lru_cache(maxsize=1024)
+def _addresses(host: str) -> tuple[ipaddress.IPv4Address | ipaddress.IPv6Address, ...]:
+    try:
+        return (ipaddress.ip_address(host),)
+    except ValueError:
+        pass
+    try:
+        infos = socket.getaddrinfo(host, None)
+    except OSError:
+        return ()
+    return tuple(ipaddress.ip_address(info[4][0]) for info in infos)
+
+
+def is_private(host: str) -> bool:
+    """Loopback, private, link-local or reserved: not somewhere a crawler should reach."""
+    return any(a.is_loopback or a.is_private or a.is_link_local or a.is_reserved
+               or a.is_unspecified for a in _addresses(host))
+
+
+class SafetyMiddleware:
+    """No request outside the source's hosts (robots.txt of those hosts aside), and none to
+    private addresses unless FONDS_CRAWL_ALLOW_PRIVATE — also after a redirect, since the
+    redirect middleware sends the new request through here again."""
+
+    def __init__(self, crawler: Any) -> None:
+        self.crawler = crawler
+        self.allow_private = crawler.settings.getbool("FONDS_ALLOW_PRIVATE")
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> SafetyMiddleware:
+        return cls(crawler)
+
+    def process_request(self, request: Request, spider: Spider | None = None) -> None:
+        host = urlsplit(request.url)
+        allowed = getattr(self.crawler.spider, "allowed_hosts", None)
+        if allowed is not None and host.netloc not in allowed:
+            raise IgnoreRequest(f"hors de la liste autorisée : {host.netloc}")
+        if not self.allow_private and host.hostname and is_private(host.hostname):
+            raise IgnoreRequest(f"adresse privée refusée : {host.hostname}")
+
+
+class ConditionalRequestMiddleware:
+    """If-None-Match / If-Modified-Since for documents we already hold: an unchanged file
+    is answered 304 and not downloaded again."""
+
+    def __init__(self, catalog_path: str) -> None:
+        self.catalog = Catalog(Path(catalog_path))
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> ConditionalRequestMiddleware:
+        return cls(crawler.settings.get("FONDS_CATALOG"))
+
+    def process_request(self, request: Request, spider: Spider | None = None) -> None:
+        if not request.meta.get("document"):
+            return
+        known = self.catalog.validators(request.url)
+        if known is None:
+            return
+        etag, last_modified = known
+        if etag:
+            request.headers.setdefault("If-None-Match", etag)
+        if last_modified:
+            request.headers.setdefault("If-Modified-Since", last_modified)

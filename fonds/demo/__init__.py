@@ -1,0 +1,1 @@
+"""The offline demo: a local replica of the resource centre's WordPress site."""

@@ -1,0 +1,219 @@
+"""Scrapy against the replica site served on loopback: what maintainers rely on."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from scrapy.http import HtmlResponse, Request
+
+from crawler.spiders.wordpress import WordPressSpider, is_document_link
+from crawler.sources import Source
+from fonds.catalog import Catalog
+from fonds.demo.content import ARTICLES
+from fonds.demo.server import ServedSite, SiteState, article_path
+from fonds.models import DocStatus
+from fonds.update import update_lock
+from tests.conftest import ROOT
+
+
+@pytest.fixture
+def site():
+    with ServedSite(SiteState()) as served:
+        yield served
+
+
+def sources_file(tmp_path: Path, site: ServedSite) -> Path:
+    official = site.site.official_base.split("//", 1)[1]
+    path = tmp_path / "sources.toml"
+    path.write_text(f'[[source]]\nname = "replica"\nfamily = "wordpress"\nbase_url = '
+                    f'"{site.base_url}"\ncategories = ["participation-des-habitants", '
+                    f'"sante"]\nofficial_domains = ["{official}"]\n', encoding="utf-8")
+    return path
+
+
+def fonds_env(tmp_path: Path, site: ServedSite, private: bool = True) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FONDS_")}
+    return env | {"FONDS_DATA_DIR": str(tmp_path / "data"), "FONDS_CRAWL_DELAY_S": "0",
+                  "FONDS_SOURCES_FILE": str(sources_file(tmp_path, site)),
+                  "FONDS_CRAWL_ALLOW_PRIVATE": "true" if private else "false",
+                  "FONDS_OCR": "false", "FONDS_EMBEDDER": "none"}
+
+
+def fonds(env: dict[str, str], *args: str, timeout: float = 120
+          ) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "fonds", *args], env=env, cwd=ROOT,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def last_crawl(env: dict[str, str]) -> dict:
+    status = json.loads(fonds(env, "status", "--json").stdout)
+    return next(r for r in status["runs"] if r["kind"] == "crawl")
+
+
+def catalog(env: dict[str, str]) -> Catalog:
+    return Catalog(Path(env["FONDS_DATA_DIR"]) / "catalog.sqlite")
+
+
+def test_first_crawl_records_articles_documents_and_hard_cases(tmp_path, site) -> None:
+    env = fonds_env(tmp_path, site)
+    result = fonds(env, "crawl")
+    assert result.returncode == 0, result.stderr
+    assert "Collecte terminée" in result.stdout
+    counts = last_crawl(env)["counts"]
+    assert counts["new"] >= 20 and counts["requests"] > 20
+    with catalog(env) as cat:
+        every = cat.documents()
+    docs = {url.split(":", 2)[2].split("/", 1)[1]: d for d in every for url in d.urls}
+    articles = [d for d in every if d.doc_type == "article"]
+    assert len(articles) == len(ARTICLES)
+    sante = next(d for d in articles if "journee-sante" in d.canonical_url)
+    assert sante.published == "2019-11-20"
+    assert set(sante.themes) == {"santé", "participation des habitants"}
+    # the broken link, the HTML page served as .pdf, the robots.txt section: failed, kept
+    assert docs["wp-content/uploads/2019/11/programme-introuvable.pdf"].error == "HTTP 404"
+    assert docs["wp-content/uploads/2018/11/diaporama.pdf"].error == (
+        "contenu HTML au lieu de PDF")
+    assert docs["prive/notes-internes.pdf"].error == "interdit par robots.txt"
+    # one file under two URLs (and a redirect to it): one document, every URL recorded
+    guide = docs["wp-content/uploads/2019/03/guide-bonnes-pratiques-conseils-citoyens-herault.pdf"]
+    assert any(u.endswith("/copie/guide-bonnes-pratiques.pdf") for u in guide.urls)
+    assert any(u.endswith("/telecharger/guide-bonnes-pratiques/") for u in guide.urls)
+    assert guide.meta["referrers"][0]["text"] in ("Accéder au guide", "Copie du guide",
+                                                  "Version imprimable")
+    # official documents one hop away, the slow file fetched
+    assert any(d.canonical_url.startswith(site.site.official_base) for d in docs.values())
+    assert docs["wp-content/uploads/2019/07/annexes-lourdes.pdf"].status is DocStatus.ACTIVE
+    # never asked: what robots.txt forbids, what is outside the allow-list
+    paths = [path for _, path, _ in site.site.state.requests]
+    assert "/prive/notes-internes.pdf" not in paths
+    assert not any("ailleurs" in p for p in paths)
+    assert counts["outside_allow_list"] >= 1
+
+
+def test_second_crawl_downloads_nothing_unchanged(tmp_path, site) -> None:
+    env = fonds_env(tmp_path, site)
+    fonds(env, "crawl")
+    site.site.state.requests.clear()
+    fonds(env, "crawl")
+    counts = last_crawl(env)["counts"]
+    assert counts["new"] == 0 and counts["changed"] == 0
+    assert counts["unchanged"] >= 20
+    pdf_requests = [h for _, p, h in site.site.state.requests if p.endswith(".pdf")
+                    and "introuvable" not in p and "diaporama" not in p]
+    assert pdf_requests and all("If-None-Match" in h for h in pdf_requests)
+
+
+def test_changed_file_and_gone_article(tmp_path, site) -> None:
+    env = fonds_env(tmp_path, site)
+    fonds(env, "crawl")
+    changed = ARTICLES[3].attachments[0].slug
+    removed = ARTICLES[0]
+    site.site.state.changed.add(changed)
+    site.site.state.removed.add(removed.slug)
+    fonds(env, "crawl")
+    counts = last_crawl(env)["counts"]
+    assert counts["changed"] == 1 and counts["new"] == 0
+    for _ in range(2):
+        fonds(env, "crawl")
+    assert last_crawl(env)["counts"]["gone"] >= 1
+    with catalog(env) as cat:
+        gone = [d for d in cat.documents() if d.status is DocStatus.GONE]
+        assert any(d.canonical_url.endswith(article_path(removed)) for d in gone)
+        for doc in gone:
+            assert (Path(env["FONDS_DATA_DIR"]) / doc.file_path).exists()  # file kept
+
+
+def test_private_addresses_are_refused_unless_allowed(tmp_path, site) -> None:
+    env = fonds_env(tmp_path, site, private=False)
+    result = fonds(env, "crawl")
+    assert result.returncode == 0
+    assert site.site.state.requests == []
+    assert last_crawl(env)["counts"]["new"] == 0
+
+
+def test_article_parsing_on_a_saved_page(site) -> None:
+    article = next(a for a in ARTICLES if a.slug.startswith("guide-bonnes-pratiques"))
+    url = site.base_url + article_path(article)
+    response = HtmlResponse(url, body=site.site.article_html(article), encoding="utf-8",
+                            request=Request(url))
+    source = Source("replica", "wordpress", site.base_url,
+                    official_domains=(site.site.official_base.split("//")[1],))
+    spider = WordPressSpider(source=source)
+    spider.crawler = type("C", (), {"stats": type("S", (), {"inc_value": lambda *a: None})()})()
+    out = list(spider.parse_article(response))
+    item = out[-1]
+    assert item.title == article.title and item.published == "2019-03-12"
+    assert item.categories == ["Participation des habitants"]
+    requested = [r.url for r in out[:-1]]
+    assert any(u.endswith(".pdf") for u in requested)
+    assert spider.links[requested[0]][1] == "Accéder au guide"
+    assert is_document_link("https://x.fr/wp-content/uploads/2019/a.odt")
+    assert not is_document_link("https://x.fr/2019/03/article/")
+
+
+def test_a_second_update_exits_at_once(tmp_path, site) -> None:
+    env = fonds_env(tmp_path, site)
+    data_dir = Path(env["FONDS_DATA_DIR"])
+    with update_lock(data_dir):
+        started = time.monotonic()
+        result = fonds(env, "update")
+        assert result.returncode == 3
+        assert "déjà en cours" in result.stderr and "Traceback" not in result.stderr
+        assert time.monotonic() - started < 30
+
+
+def test_a_stale_lock_is_taken_over(tmp_path, site) -> None:
+    env = fonds_env(tmp_path, site)
+    data_dir = Path(env["FONDS_DATA_DIR"])
+    data_dir.mkdir(parents=True)
+    (data_dir / "update.lock").write_text("999999")  # a killed run's pid, no flock held
+    result = fonds(env, "update")
+    assert result.returncode == 0, result.stderr
+    assert "Verrou d'une mise à jour interrompue (pid 999999) repris" in result.stderr
+
+
+def test_schedule_runs_and_stops_cleanly_on_sigterm(tmp_path, site) -> None:
+    env = fonds_env(tmp_path, site)
+    proc = subprocess.Popen([sys.executable, "-m", "fonds", "schedule", "--every", "1h"],
+                            env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    assert proc.stdout is not None
+    lines = []
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        lines.append(line)
+        if "mise à jour terminée" in line or "mise à jour en échec" in line:
+            break
+    proc.send_signal(signal.SIGTERM)
+    out, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 0
+    assert any("mise à jour terminée" in line for line in lines)
+    assert "Planification arrêtée." in out
+
+
+@pytest.mark.slow
+def test_demo_builds_a_searchable_archive_and_reruns_incrementally(tmp_path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FONDS_")}
+    env |= {"FONDS_DATA_DIR": str(tmp_path / "data"), "FONDS_OCR": "false"}
+    first = fonds(env, "demo", "--no-ui", timeout=600)
+    assert first.returncode == 0, first.stderr
+    with catalog(env) as cat:
+        active = [d for d in cat.documents(DocStatus.ACTIVE) if d.indexed]
+        assert len(active) >= 10
+        assert all(d.all_themes for d in active)
+        assert sum("34" in d.all_departements for d in active) >= 3
+    found = json.loads(fonds(env, "search", "conseils citoyens", "--departement", "Hérault",
+                             "--json").stdout)
+    assert found["total"] >= 3 and all("34" in h["departements"] for h in found["hits"])
+    second = fonds(env, "demo", "--no-ui", timeout=600)
+    assert second.returncode == 0
+    assert "0 nouveaux, 0 modifiés" in second.stdout
+    assert "Rien à indexer" in second.stdout
