@@ -310,3 +310,51 @@ def format_ingest(report: dict[str, Any]) -> str:
         f"{report['peak_rss_mb']['extraction_worker']} Mo (extraction)",
     ]
     return "\n".join(lines)
+
+
+def bench_crawl(work_dir: Path, progress: Callable[[str], None] = lambda m: None
+                ) -> dict[str, Any]:
+    """A full then an incremental crawl of the replica site (each in its own process, as
+    `fonds crawl` runs): requests, bytes, duration, pages per second."""
+    import os
+    import sys
+
+    from fonds.catalog import Catalog
+    from fonds.demo.server import ServedSite
+
+    shutil.rmtree(work_dir, ignore_errors=True)
+    work_dir.mkdir(parents=True)
+    results = {}
+    with ServedSite() as site:
+        official = site.site.official_base.split("//", 1)[1]
+        sources = work_dir / "sources.toml"
+        sources.write_text(f'[[source]]\nname = "replica"\nfamily = "wordpress"\nbase_url = '
+                           f'"{site.base_url}"\ncategories = ["participation-des-habitants"]\n'
+                           f'official_domains = ["{official}"]\n', encoding="utf-8")
+        env = {k: v for k, v in os.environ.items() if not k.startswith("FONDS_")} | {
+            "FONDS_DATA_DIR": str(work_dir / "data"), "FONDS_SOURCES_FILE": str(sources),
+            "FONDS_CRAWL_ALLOW_PRIVATE": "true", "FONDS_CRAWL_DELAY_S": "0"}
+        for label in ("full", "incremental"):
+            progress(f"collecte {label}…")
+            started = time.perf_counter()
+            subprocess.run([sys.executable, "-m", "fonds", "crawl"], env=env, check=True,
+                           capture_output=True, cwd=Path(__file__).resolve().parent.parent)
+            seconds = time.perf_counter() - started
+            with Catalog(work_dir / "data" / "catalog.sqlite") as catalog:
+                counts = dict(catalog.runs(limit=1)[0].counts)
+            results[label] = {"seconds": round(seconds, 2), "requests": counts["requests"],
+                              "bytes": counts["bytes"], "new": counts["new"],
+                              "changed": counts["changed"], "unchanged": counts["unchanged"],
+                              "failed": counts["failed"],
+                              "requests_per_s": round(counts["requests"] / seconds, 1)}
+    return {"site": "replica (fonds.demo)", **results, "environment": environment()}
+
+
+def format_crawl(report: dict[str, Any]) -> str:
+    lines = []
+    for label, name in (("full", "complète"), ("incremental", "incrémentale")):
+        r = report[label]
+        lines.append(f"collecte {name} : {r['seconds']} s, {r['requests']} requêtes "
+                     f"({r['requests_per_s']}/s), {r['bytes']} octets ; nouveaux {r['new']}, "
+                     f"modifiés {r['changed']}, inchangés {r['unchanged']}, échecs {r['failed']}")
+    return "\n".join(lines)

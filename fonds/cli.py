@@ -368,8 +368,9 @@ def bench(ctx: click.Context, what: str, passages: int, no_model: bool, corpus: 
     settings = _settings(ctx)
     say = (lambda m: None) if as_json else (lambda m: click.echo(m, err=True))
     if what == "crawl":
-        _not_available("bench crawl", "étape « collecte », issue #5")
-    if what == "ingest":
+        report = benchmarks.bench_crawl(Path("benchmarks/cache/crawl"), say)
+        text = benchmarks.format_crawl(report)
+    elif what == "ingest":
         corpus = corpus or Path("../shared/corpus/pdfs")
         if not corpus.is_dir():
             raise FondsError(f"corpus introuvable : {corpus} (option --corpus)")

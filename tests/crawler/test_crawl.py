@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from scrapy.http import HtmlResponse, Request
 
-from crawler.spiders.wordpress import WordPressSpider, is_document_link
 from crawler.sources import Source
+from crawler.spiders.wordpress import WordPressSpider, is_document_link
 from fonds.catalog import Catalog
 from fonds.demo.content import ARTICLES
 from fonds.demo.server import ServedSite, SiteState, article_path
