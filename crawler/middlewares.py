@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import socket
+import time
+from email.utils import parsedate_to_datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from scrapy import Request, Spider
+from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Response
+from scrapy.utils.response import response_status_message
 
 from fonds.catalog import Catalog
 
@@ -78,3 +84,36 @@ class ConditionalRequestMiddleware:
             request.headers.setdefault("If-None-Match", etag)
         if last_modified:
             request.headers.setdefault("If-Modified-Since", last_modified)
+
+
+class BackoffRetryMiddleware(RetryMiddleware):
+    """Scrapy's retries, waiting first: the Retry-After a server asks for (capped), else an
+    exponential backoff. The wait does not block other requests (asyncio sleep)."""
+
+    MAX_WAIT_S = 120.0
+
+    async def process_response(self, request: Request, response: Response,
+                               spider: Spider | None = None) -> Request | Response:
+        if request.meta.get("dont_retry") or response.status not in self.retry_http_codes:
+            return response
+        retries = request.meta.get("retry_times", 0)
+        if retries >= request.meta.get("max_retry_times", self.max_retry_times):
+            return self._retry(request, response_status_message(response.status)) or response
+        wait = _retry_after(response.headers.get("Retry-After"))
+        if wait is None:
+            wait = min(2.0 ** retries, 30.0)
+        await asyncio.sleep(min(wait, self.MAX_WAIT_S))
+        return self._retry(request, response_status_message(response.status)) or response
+
+
+def _retry_after(value: bytes | None) -> float | None:
+    if not value:
+        return None
+    text = value.decode("latin-1").strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        moment = parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, moment.timestamp() - time.time())

@@ -37,6 +37,8 @@ def scrapy_settings(settings: Settings) -> dict[str, Any]:
         "DOWNLOADER_MIDDLEWARES": {
             "crawler.middlewares.SafetyMiddleware": 50,
             "crawler.middlewares.ConditionalRequestMiddleware": 60,
+            "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+            "crawler.middlewares.BackoffRetryMiddleware": 550,
         },
         "ITEM_PIPELINES": {"crawler.pipelines.CatalogPipeline": 300},
         "FONDS_DATA_DIR": str(settings.data_dir),

@@ -34,6 +34,7 @@ class SiteState:
     removed: set[str] = field(default_factory=set)  # article slugs
     changed: set[str] = field(default_factory=set)  # attachment slugs with a new version
     requests: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
+    busy_once: set[str] = field(default_factory=set)  # paths already answered 503 once
 
     def articles(self) -> list[Article]:
         return [a for a in ARTICLES if a.slug not in self.removed]
@@ -116,6 +117,9 @@ class ReplicaSite:
                 "<p><a href=\"/wp-content/uploads/2018/11/diaporama.pdf\">Diaporama</a></p>"
                 "<p><a href=\"/prive/notes-internes.pdf\">Notes internes</a></p>",
                 # an HTML page served as .pdf; a section robots.txt forbids
+            "circulaire-inclusion-numerique-plan-de-relance":
+                "<p><a href=\"/wp-content/uploads/2021/02/annexe-technique.pdf\">Annexe "
+                "technique</a></p>",  # 503 with Retry-After on the first request
             "etat-des-lieux-2019-conseils-citoyens-est-occitanie":
                 "<p><a href=\"/wp-content/uploads/2019/07/annexes-lourdes.pdf\">Annexes</a></p>"
                 "<p><a href=\"http://127.0.0.3:9/ailleurs.pdf\">Un site hors liste</a></p>",
@@ -249,6 +253,15 @@ def _handler(site: ReplicaSite, official: bool) -> type[BaseHTTPRequestHandler]:
             if path == "/wp-content/uploads/2018/11/diaporama.pdf":
                 return self._send(200, _page("Erreur", "<p>Le fichier a été déplacé.</p>", ""),
                                   "text/html; charset=utf-8")
+            if path == "/wp-content/uploads/2021/02/annexe-technique.pdf":
+                if path not in site.state.busy_once:
+                    site.state.busy_once.add(path)
+                    return self._send(503, b"Service indisponible", "text/plain",
+                                      {"Retry-After": "1"})
+                circulaire = ARTICLES[0].attachments[0]
+                return self._file(site.pdf(Attachment("annexe-technique.pdf", "Annexe",
+                                                      "Annexe technique de la circulaire",
+                                                      circulaire.sections[:2]), "2021-02-08"))
             if path == "/wp-content/uploads/2019/07/annexes-lourdes.pdf":
                 time.sleep(SLOW_SECONDS)
                 annexes = Attachment("annexes-lourdes.pdf", "Annexes", "Annexes de l'état des "

@@ -90,6 +90,10 @@ def test_first_crawl_records_articles_documents_and_hard_cases(tmp_path, site) -
     # official documents one hop away, the slow file fetched
     assert any(d.canonical_url.startswith(site.site.official_base) for d in docs.values())
     assert docs["wp-content/uploads/2019/07/annexes-lourdes.pdf"].status is DocStatus.ACTIVE
+    # a 503 with Retry-After: waited, retried, fetched
+    busy = [p for _, p, _ in site.site.state.requests if p.endswith("annexe-technique.pdf")]
+    assert len(busy) == 2
+    assert docs["wp-content/uploads/2021/02/annexe-technique.pdf"].status is DocStatus.ACTIVE
     # never asked: what robots.txt forbids, what is outside the allow-list
     paths = [path for _, path, _ in site.site.state.requests]
     assert "/prive/notes-internes.pdf" not in paths
