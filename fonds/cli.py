@@ -99,8 +99,7 @@ def demo(ctx: click.Context, no_ui: bool) -> None:
         engine.close()
     click.echo(format_ingest(report))
     if not no_ui:
-        click.echo("L'interface web arrive avec l'étape « interface de recherche » (issue #6). "
-                   "En attendant : fonds search \"conseils citoyens\" --departement Hérault")
+        _serve(settings, "127.0.0.1", 8501)
 
 
 @cli.command("crawl")
@@ -317,12 +316,33 @@ def status(ctx: click.Context, as_json: bool) -> None:
 @cli.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=int, default=8501, show_default=True)
-def serve(host: str, port: int) -> None:
-    """Run the Streamlit search UI.
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int) -> None:
+    """Run the Streamlit search UI (search, document pages, maintenance).
+
+    The UI process only ever uses a search key (FONDS_MEILI_SEARCH_KEY with Meilisearch).
 
     Example: fonds serve --host 0.0.0.0 --port 8501
     """
-    _not_available("serve", "interface de recherche, issue #6")
+    _serve(_settings(ctx), host, port)
+
+
+def _serve(settings: Settings, host: str, port: int) -> NoReturn:
+    import os
+    import subprocess
+
+    app = Path(__file__).resolve().parent.parent / "search_ui" / "app.py"
+    env = {k: v for k, v in os.environ.items() if k != "FONDS_MEILI_KEY"}
+    env["FONDS_DATA_DIR"] = str(settings.data_dir.resolve())
+    env["FONDS_ENGINE"] = settings.engine
+    command = [sys.executable, "-m", "streamlit", "run", str(app), "--server.address", host,
+               "--server.port", str(port), "--server.headless", "true",
+               "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
+    click.echo(f"Interface : http://{host}:{port}/")
+    try:
+        sys.exit(subprocess.call(command, env=env))
+    except KeyboardInterrupt:
+        sys.exit(0)
 
 
 @cli.command("eval")

