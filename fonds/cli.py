@@ -337,7 +337,8 @@ def _serve(settings: Settings, host: str, port: int) -> NoReturn:
     env["FONDS_ENGINE"] = settings.engine
     command = [sys.executable, "-m", "streamlit", "run", str(app), "--server.address", host,
                "--server.port", str(port), "--server.headless", "true",
-               "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
+               "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
+               "--client.toolbarMode", "minimal"]
     click.echo(f"Interface : http://{host}:{port}/")
     try:
         sys.exit(subprocess.call(command, env=env))

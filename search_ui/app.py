@@ -14,7 +14,7 @@ from fonds.search import SearchService
 from fonds.settings import Settings, load_settings
 from search_ui import views
 
-st.set_page_config(page_title="fonds — archive de la politique de la ville", page_icon="📚",
+st.set_page_config(page_title="fonds — archive de la politique de la ville",
                    layout="wide")
 
 
@@ -38,7 +38,7 @@ def main() -> None:
         return
     view = st.query_params.get("vue", "recherche")
     with st.sidebar:
-        st.markdown("### 📚 fonds")
+        st.markdown("### fonds")
         choice = st.radio("Aller à", ["Recherche", "Maintenance"],
                           index=1 if view == "maintenance" else 0, key="nav",
                           horizontal=True)
