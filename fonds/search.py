@@ -67,6 +67,9 @@ class SearchService:
                 vector = embedder.embed_query(query)
         return self.engine.search(request, vector)
 
+    def suggest(self, query: str) -> str | None:
+        return self.engine.suggest(query[:MAX_QUERY_CHARS])
+
     def similar(self, doc_id: str, limit: int = 5) -> list[DocHit]:
         return self.engine.similar(doc_id, limit)
 

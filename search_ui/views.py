@@ -182,6 +182,10 @@ def _download(column: Any, doc: Document, catalog: Catalog, key: str) -> None:
 
 def _empty(search: SearchService, state: UiState) -> None:
     st.warning("Aucun document ne correspond à cette recherche.")
+    corrected = search.suggest(state.query) if state.query else None
+    if corrected:
+        st.button(f"Vouliez-vous dire « {corrected} » ?", key="empty-suggest",
+                  on_click=lambda: st.session_state.update(q=corrected, page=1))
     total = search.search(state.without_filters().request()).total if state.has_filters \
         else None
     for tip in suggestions(state, total):

@@ -40,7 +40,7 @@ from fonds.engines.base import (
 from fonds.engines.doctable import DocTable
 from fonds.engines.vectors import VectorStore
 from fonds.errors import FondsError
-from fonds.highlight import Matcher, highlight
+from fonds.highlight import Matcher, highlight, osa_distance
 from fonds.query import ParsedQuery, parse, without_typos
 
 SCHEMA_VERSION = 1
@@ -579,6 +579,34 @@ class EmbeddedEngine:
                 doc_type=info.doc_type, themes=info.themes, departements=info.departements,
                 date=info.date, score=float(score), passages=tuple(passages)))
         return hits
+
+    def suggest(self, query: str) -> str | None:
+        """The query with each unknown word replaced by the archive's most frequent word
+        within its typo budget (« Vouliez-vous dire … ? »); None when nothing changes."""
+        gen = self._reader()
+        if gen is None:
+            return None
+        searcher = gen.index.searcher()
+        words = french.words(query)
+        changed = False
+        out = []
+        for word in words:
+            # One typo more than search allows: within the budget, search already matched.
+            budget = french.max_typos(word) + 1 if len(word) >= 4 else 0
+            if not budget or word in french.stop_words() or searcher.doc_freq("exact", word):
+                out.append(word)
+                continue
+            candidates = searcher.terms_with_prefix("exact", word[:1], limit=20_000)
+            best = min(((osa_distance(word, term, budget), -count, term)
+                        for term, count in candidates
+                        if abs(len(term) - len(word)) <= budget),
+                       default=None)
+            if best is not None and best[0] <= budget:
+                out.append(best[2])
+                changed = True
+            else:
+                out.append(word)
+        return " ".join(out) if changed else None
 
     def similar(self, doc_id: str, limit: int = 5, filters: Filters = NO_FILTERS
                 ) -> list[DocHit]:

@@ -338,6 +338,10 @@ class MeiliEngine:
         return {doc_id: [self._passage(h) for h in answer.get("hits", [])]
                 for doc_id, answer in zip(doc_ids, answers, strict=True)}
 
+    def suggest(self, query: str) -> str | None:
+        """Meilisearch already matches typos; it has no « did you mean » to offer."""
+        return None
+
     def similar(self, doc_id: str, limit: int = 5, filters: Filters = NO_FILTERS
                 ) -> list[DocHit]:
         first = self.index.search("", {"filter": build_filter(Filters(doc_ids=(doc_id,))),

@@ -71,3 +71,12 @@ def test_sigkill_mid_write_keeps_the_last_commit(tmp_path: Path) -> None:
     assert engine.search(SearchRequest("perdu ")).total == 0
     engine.upsert([passage("after", "La vie continue après la panne.")])  # lock released
     assert engine.document_ids() == {"kept", "after"}
+
+
+def test_suggest_corrects_unknown_words_from_the_archive(tmp_path: Path) -> None:
+    engine = EmbeddedEngine(tmp_path / "index")
+    engine.upsert([passage("a", "Le surendettement des ménages à Lodève"),
+                   passage("b", "Surendettement : déposer un dossier")])
+    assert engine.suggest("surandetemant lodève") == "surendettement lodeve"
+    assert engine.suggest("surendettement") is None  # nothing to correct
+    assert engine.suggest("zzzqqqxx") is None

@@ -116,6 +116,16 @@ def test_no_results_gives_suggestions(app) -> None:
     assert not at.exception and at.sidebar.radio(key="mode").value == "Sens proche"
 
 
+def test_a_misspelt_query_gets_a_correction(app) -> None:
+    at = app(q="surandetemant", mode="mots")
+    assert total(at) == 0
+    button = at.button(key="empty-suggest")
+    assert button.label == "Vouliez-vous dire « surendettement » ?"
+    at = button.click().run()
+    assert not at.exception and total(at) >= 1
+    assert at.text_input(key="q").value == "surendettement"
+
+
 def test_empty_archive_says_how_to_fill_it(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("FONDS_DATA_DIR", str(tmp_path / "vide"))
     st.cache_resource.clear()
