@@ -33,7 +33,7 @@ def test_every_command_has_help_with_an_example_and_is_in_readme(name: str) -> N
 
 @pytest.mark.parametrize(
     "args",
-    [["serve"], ["eval", "--corpus", "c", "--queries", "q", "--qrels", "r"]],
+    [["eval", "--corpus", "c", "--queries", "q", "--qrels", "r"]],
 )
 def test_commands_not_yet_available_say_so_and_exit_2(fonds: Fonds, args: list[str]) -> None:
     result = fonds(*args)
