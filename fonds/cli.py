@@ -347,17 +347,51 @@ def _serve(settings: Settings, host: str, port: int) -> NoReturn:
 
 
 @cli.command("eval")
-@click.option("--corpus", type=click.Path(path_type=Path), required=True)
-@click.option("--queries", type=click.Path(path_type=Path), required=True)
-@click.option("--qrels", type=click.Path(path_type=Path), required=True)
-@click.option("--extra-corpus", type=click.Path(path_type=Path), default=None)
-@click.option("--json", "as_json", is_flag=True)
-def eval_(**options: Any) -> None:
+@click.option("--corpus", type=click.Path(path_type=Path), required=True,
+              help="BEIR corpus.jsonl ({_id, title, text} per line).")
+@click.option("--queries", type=click.Path(path_type=Path), required=True,
+              help="BEIR queries.jsonl ({_id, text}).")
+@click.option("--qrels", type=click.Path(path_type=Path), required=True,
+              help="BEIR qrels.tsv (query-id, corpus-id, score).")
+@click.option("--extra-corpus", type=click.Path(path_type=Path), default=None,
+              help="More documents (distractors) indexed with the corpus.")
+@click.option("--modes", default="keyword,semantic,hybrid", show_default=True,
+              help="Search modes to measure, beside the BM25 baseline.")
+@click.option("--limit", type=click.IntRange(1), default=None,
+              help="Only the first N queries (quick runs).")
+@click.option("--json", "as_json", is_flag=True, help="Print the documented JSON shape.")
+@click.option("--save", type=click.Path(path_type=Path), default=None,
+              help="Also write the JSON result to this file.")
+@click.pass_context
+def eval_(ctx: click.Context, corpus: Path, queries: Path, qrels: Path,
+          extra_corpus: Path | None, modes: str, limit: int | None, as_json: bool,
+          save: Path | None) -> None:
     """Relevance of each search mode against a BM25 baseline, on a BEIR-format set.
+
+    The set is indexed in a scratch data dir (benchmarks/cache/eval): your archive is
+    never touched. Scores are per document: nDCG@10, recall@10, MRR@10, recall@1.
 
     Example: fonds eval --corpus corpus.jsonl --queries queries.jsonl --qrels qrels.tsv
     """
-    _not_available("eval", "évaluation, issue #7")
+    from fonds import bench as benchmarks
+    from fonds.engines.base import Mode
+    from fonds.evaluation import evaluate, format_eval
+
+    try:
+        chosen = [Mode(m.strip()) for m in modes.split(",") if m.strip()]
+    except ValueError:
+        raise FondsError(f"modes invalides « {modes} » (keyword, semantic, hybrid)") from None
+    say = (lambda m: None) if as_json else (lambda m: click.echo(m, err=True))
+    report = evaluate(_settings(ctx), corpus, queries, qrels, extra_corpus, chosen,
+                      Path("benchmarks/cache/eval"), limit, say)
+    report["environment"] = benchmarks.environment()
+    if save is not None:
+        save.parent.mkdir(parents=True, exist_ok=True)
+        save.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", "utf-8")
+    if as_json:
+        click.echo(json.dumps(report, ensure_ascii=False, indent=2))
+    else:
+        click.echo(format_eval(report))
 
 
 @cli.command("bench")

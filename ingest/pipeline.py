@@ -70,7 +70,7 @@ def process(doc: Document, data_dir: Any, worker: ExtractionWorker) -> Processed
     if not doc.file_path or not doc.media_type:
         return Processed(doc, (), {"extraction_status": ExtractionStatus.FAILED,
                                    "error": "aucun fichier enregistré"}, failed=True)
-    path = data_dir / doc.file_path
+    path = (data_dir / doc.file_path).resolve()  # the worker runs in another directory
     if not path.exists():
         return Processed(doc, (), {"extraction_status": ExtractionStatus.FAILED,
                                    "error": "fichier absent du stockage"}, failed=True)

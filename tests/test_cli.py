@@ -31,17 +31,6 @@ def test_every_command_has_help_with_an_example_and_is_in_readme(name: str) -> N
     assert f"`fonds {name}" in readme
 
 
-@pytest.mark.parametrize(
-    "args",
-    [["eval", "--corpus", "c", "--queries", "q", "--qrels", "r"]],
-)
-def test_commands_not_yet_available_say_so_and_exit_2(fonds: Fonds, args: list[str]) -> None:
-    result = fonds(*args)
-    assert result.exit_code == 2
-    assert "n'est pas encore disponible" in result.output
-    assert "Traceback" not in result.output
-
-
 def test_status_on_an_empty_archive(fonds: Fonds) -> None:
     result = fonds("status", "--json")
     assert result.exit_code == 0
@@ -111,3 +100,15 @@ def test_unknown_source_and_bad_interval(fonds: Fonds) -> None:
     assert result.exit_code == 1 and "source inconnue « nulle-part »" in result.output
     result = fonds("schedule", "--every", "souvent")
     assert result.exit_code == 1 and "intervalle invalide" in result.output
+
+
+def test_ingest_with_a_relative_data_dir(tmp_path) -> None:
+    """The extraction worker runs elsewhere: relative paths must not reach it."""
+    note = tmp_path / "note.txt"
+    note.write_text("Le conseil citoyen de Sète s'est réuni.", "utf-8")
+    runner = CliRunner()
+    env = {"FONDS_EMBEDDER": "none", "FONDS_OCR": "false"}
+    assert runner.invoke(cli, ["--data-dir", "data", "import", str(note)], env=env).exit_code == 0
+    result = runner.invoke(cli, ["--data-dir", "data", "ingest"], env=env)
+    assert "1 document(s) traité(s)" in result.output, result.output
+    assert "0 en échec" in result.output

@@ -1,0 +1,150 @@
+"""`fonds eval`: relevance of each search mode on a BEIR set, beside a plain BM25 baseline.
+
+The set is imported into a scratch data dir (the user's archive is never touched) and
+ingested by the normal pipeline; scoring is per document: a query is answered when a
+relevant document comes back, whatever passage matched.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from fonds.catalog import Catalog
+from fonds.engines.base import Mode, SearchRequest
+from fonds.engines.embedded import EmbeddedEngine
+from fonds.errors import FondsError
+from fonds.importer import import_paths
+from fonds.search import SearchService
+from fonds.settings import Settings
+
+K = 10
+
+
+def load_queries(path: Path) -> dict[str, str]:
+    queries = {}
+    with path.open(encoding="utf-8") as handle:
+        for line in handle:
+            if line.strip():
+                record = json.loads(line)
+                queries[str(record["_id"])] = str(record["text"])
+    return queries
+
+
+def load_qrels(path: Path) -> dict[str, dict[str, int]]:
+    qrels: dict[str, dict[str, int]] = {}
+    with path.open(encoding="utf-8") as handle:
+        for line in handle:
+            parts = line.strip().split("\t")
+            if len(parts) < 3 or not parts[2].lstrip("-").isdigit():
+                continue  # header or blank
+            qrels.setdefault(parts[0], {})[parts[1]] = int(parts[2])
+    return qrels
+
+
+def metrics(ranked: list[str], relevant: dict[str, int]) -> dict[str, float]:
+    gains = [relevant.get(d, 0) for d in ranked[:K]]
+    dcg = sum(g / math.log2(i + 2) for i, g in enumerate(gains))
+    ideal = sorted(relevant.values(), reverse=True)[:K]
+    idcg = sum(g / math.log2(i + 2) for i, g in enumerate(ideal))
+    hits = [d for d in ranked[:K] if relevant.get(d, 0) > 0]
+    first = next((i for i, d in enumerate(ranked[:K]) if relevant.get(d, 0) > 0), None)
+    wanted = sum(1 for v in relevant.values() if v > 0) or 1
+    return {"ndcg@10": dcg / idcg if idcg else 0.0, "recall@10": len(hits) / wanted,
+            "mrr@10": 1 / (first + 1) if first is not None else 0.0,
+            "recall@1": 1.0 if first == 0 else 0.0}
+
+
+def _bm25_ranker(corpus_files: list[Path]) -> Callable[[str], list[str]]:
+    """Plain Okapi BM25 (bm25s) over title + text, with our French folding and stemming."""
+    import bm25s
+
+    from fonds import french
+
+    analyzer = french.stemmed_analyzer()
+    ids, tokens = [], []
+    for path in corpus_files:
+        with path.open(encoding="utf-8") as handle:
+            for line in handle:
+                if line.strip():
+                    record = json.loads(line)
+                    ids.append(str(record["_id"]))
+                    tokens.append(analyzer.analyze(f"{record.get('title', '')} "
+                                                   f"{record.get('text', '')}") or ["_"])
+    retriever = bm25s.BM25()
+    retriever.index(tokens, show_progress=False)
+
+    def rank(query: str) -> list[str]:
+        words = analyzer.analyze(query) or ["_"]
+        found, _ = retriever.retrieve([words], k=min(K, len(ids)), show_progress=False)
+        return [ids[i] for i in found[0]]
+
+    return rank
+
+
+def evaluate(settings: Settings, corpus: Path, queries_path: Path, qrels_path: Path,
+             extra: Path | None, modes: list[Mode], work_dir: Path, limit: int | None = None,
+             say: Callable[[str], None] = lambda m: None) -> dict[str, Any]:
+    from ingest.pipeline import run_ingest
+
+    for path in (corpus, queries_path, qrels_path, *([extra] if extra else [])):
+        if not path.is_file():
+            raise FondsError(f"fichier introuvable : {path}")
+    work_dir = work_dir.resolve()
+    shutil.rmtree(work_dir, ignore_errors=True)
+    scratch = replace(settings, data_dir=work_dir, engine="embedded", ocr=False)
+    files = [corpus, *([extra] if extra else [])]
+    queries = load_queries(queries_path)
+    qrels = load_qrels(qrels_path)
+    chosen = [q for q in queries if q in qrels][: limit or None]
+
+    with Catalog(scratch.catalog_path) as catalog:
+        say(f"import de {', '.join(str(f) for f in files)}…")
+        import_paths(files, scratch, catalog, progress=False)
+        engine = EmbeddedEngine(scratch.index_dir)
+        say("indexation (découpage, vecteurs)…")
+        run_ingest(scratch, catalog, engine, progress=None, say=say)
+        corpus_id = {d.id: str(d.meta.get("corpus_id")) for d in catalog.documents()}
+    service = SearchService(scratch, engine=engine)
+    bm25 = _bm25_ranker(files)
+    totals: dict[str, dict[str, float]] = {}
+    per_query = []
+    rankers: dict[str, Callable[[str], list[str]]] = {"bm25": bm25}
+    for mode in modes:
+        def run(text: str, mode: Mode = mode) -> list[str]:
+            result = service.search(SearchRequest(text, mode=mode, limit=K, facets=False,
+                                                  passages_per_doc=1))
+            return [corpus_id.get(h.doc_id, h.doc_id) for h in result.hits]
+        rankers[str(mode)] = run
+    say(f"{len(chosen)} requêtes × {len(rankers)} méthodes…")
+    for query_id in chosen:
+        ranks = {}
+        for name, ranker in rankers.items():
+            ranked = ranker(queries[query_id])
+            scores = metrics(ranked, qrels[query_id])
+            for key, value in scores.items():
+                totals.setdefault(name, {}).setdefault(key, 0.0)
+                totals[name][key] += value
+            first = next((i + 1 for i, d in enumerate(ranked) if qrels[query_id].get(d, 0)),
+                         None)
+            ranks[name] = first
+        per_query.append({"id": query_id, "query": queries[query_id], "first_relevant": ranks})
+    engine.close()
+    results = {name: {k: round(v / max(len(chosen), 1), 4) for k, v in values.items()}
+               for name, values in totals.items()}
+    return {"documents": len(corpus_id), "queries": len(chosen), "results": results,
+            "per_query": per_query}
+
+
+def format_eval(report: dict[str, Any]) -> str:
+    lines = [f"{report['documents']} documents, {report['queries']} requêtes",
+             f"{'méthode':<10}{'nDCG@10':>10}{'R@10':>8}{'MRR@10':>8}{'R@1':>8}"]
+    for name, m in report["results"].items():
+        lines.append(f"{name:<10}{m['ndcg@10']:>10.3f}{m['recall@10']:>8.3f}"
+                     f"{m['mrr@10']:>8.3f}{m['recall@1']:>8.3f}")
+    return "\n".join(lines)

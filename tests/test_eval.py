@@ -1,0 +1,64 @@
+"""fonds eval on a small BEIR set made here, and its metrics on known rankings."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from fonds.evaluation import metrics
+from tests.conftest import Fonds
+
+
+def test_metrics_on_known_rankings() -> None:
+    relevant = {"a": 1}
+    assert metrics(["a", "b"], relevant) == {"ndcg@10": 1.0, "recall@10": 1.0,
+                                             "mrr@10": 1.0, "recall@1": 1.0}
+    second = metrics(["b", "a"], relevant)
+    assert second["mrr@10"] == 0.5 and second["recall@1"] == 0.0
+    assert second["ndcg@10"] == pytest.approx(1 / 1.584962500721156)
+    assert metrics(["x"] * 10 + ["a"], relevant)["recall@10"] == 0.0
+
+
+def write_set(folder: Path) -> tuple[Path, Path, Path]:
+    docs = {"d1": "La médiation familiale aide les parents séparés à s'entendre.",
+            "d2": "Le permis de conduire se demande en ligne auprès de l'ANTS.",
+            "d3": "Le revenu de solidarité active est versé par la CAF."}
+    corpus = folder / "corpus.jsonl"
+    corpus.write_text("".join(json.dumps({"_id": k, "title": "", "text": v},
+                                         ensure_ascii=False) + "\n" for k, v in docs.items()),
+                      encoding="utf-8")
+    queries = folder / "queries.jsonl"
+    queries.write_text("".join(json.dumps({"_id": q, "text": t}, ensure_ascii=False) + "\n"
+                               for q, t in [("q1", "Qu'est-ce que la médiation familiale ?"),
+                                            ("q2", "Comment obtenir son permis de conduire ?"),
+                                            ("q3", "Qui verse le RSA ?")]), encoding="utf-8")
+    qrels = folder / "qrels.tsv"
+    qrels.write_text("query-id\tcorpus-id\tscore\nq1\td1\t1\nq2\td2\t1\nq3\td3\t1\n",
+                     encoding="utf-8")
+    return corpus, queries, qrels
+
+
+def test_eval_keyword_against_bm25(fonds: Fonds, tmp_path: Path, monkeypatch) -> None:
+    corpus, queries, qrels = write_set(tmp_path)
+    monkeypatch.setenv("FONDS_EMBEDDER", "none")
+    result = fonds("eval", "--corpus", str(corpus), "--queries", str(queries), "--qrels",
+                   str(qrels), "--modes", "keyword", "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output[result.output.index("{"):])
+    assert report["documents"] == 3 and report["queries"] == 3
+    assert set(report["results"]) == {"bm25", "keyword"}
+    assert report["results"]["keyword"]["recall@1"] == 1.0  # RSA → revenu de solidarité active
+    assert report["results"]["bm25"]["recall@10"] == 1.0
+    assert report["per_query"][0]["first_relevant"]["keyword"] == 1
+
+
+def test_eval_bad_input(fonds: Fonds, tmp_path: Path) -> None:
+    result = fonds("eval", "--corpus", str(tmp_path / "absent.jsonl"), "--queries", "q",
+                   "--qrels", "r")
+    assert result.exit_code == 1 and "fichier introuvable" in result.output
+    corpus, queries, qrels = write_set(tmp_path)
+    result = fonds("eval", "--corpus", str(corpus), "--queries", str(queries), "--qrels",
+                   str(qrels), "--modes", "magique")
+    assert result.exit_code == 1 and "modes invalides" in result.output
