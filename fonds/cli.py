@@ -386,8 +386,7 @@ def eval_(ctx: click.Context, corpus: Path, queries: Path, qrels: Path,
                       Path("benchmarks/cache/eval"), limit, say)
     report["environment"] = benchmarks.environment()
     if save is not None:
-        save.parent.mkdir(parents=True, exist_ok=True)
-        save.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", "utf-8")
+        _save_json(save, report)
     if as_json:
         click.echo(json.dumps(report, ensure_ascii=False, indent=2))
     else:
@@ -442,12 +441,16 @@ def bench(ctx: click.Context, what: str, passages: int, no_model: bool, corpus: 
         report = benchmarks.bench_search(passages, Path("benchmarks/cache"), embed, say)
         text = benchmarks.format_search(report)
     if save is not None:
-        save.parent.mkdir(parents=True, exist_ok=True)
-        save.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", "utf-8")
+        _save_json(save, report)
     if as_json:
         click.echo(json.dumps(report, ensure_ascii=False, indent=2))
     else:
         click.echo(text)
+
+
+def _save_json(path: Path, report: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", "utf-8")
 
 
 def main() -> None:

@@ -5,33 +5,7 @@ from __future__ import annotations
 
 import zlib
 
-
-def _escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
-
-
-def build(objects: list[bytes], root: int = 1) -> bytes:
-    """A PDF file from numbered objects (1-based), with a correct cross-reference table."""
-    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
-    xref = len(out)
-    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
-    for offset in offsets:
-        out += f"{offset:010d} 00000 n \n".encode()
-    out += (f"trailer\n<< /Size {len(objects) + 1} /Root {root} 0 R >>\nstartxref\n{xref}\n"
-            f"%%EOF\n").encode()
-    return bytes(out)
-
-
-def _stream(data: bytes, compress: bool = True) -> bytes:
-    if compress:
-        packed = zlib.compress(data, 9)
-        return (f"<< /Length {len(packed)} /Filter /FlateDecode >>\nstream\n".encode()
-                + packed + b"\nendstream")
-    return f"<< /Length {len(data)} >>\nstream\n".encode() + data + b"\nendstream"
+from fonds.demo.pdf import build, stream
 
 
 def text_pdf(pages: list[str]) -> bytes:
@@ -45,13 +19,14 @@ def text_pdf(pages: list[str]) -> bytes:
         lines = text.split("\n")
         ops = ["BT", "/F1 11 Tf", "14 TL", "50 800 Td"]
         for line in lines:
-            ops.append(f"({_escape(line)}) '")
+            escaped = line.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+            ops.append(f"({escaped}) '")
         ops.append("ET")
         content = "\n".join(ops).encode("cp1252", errors="replace")
         objects.append(f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents "
                        f"{4 + 2 * i} 0 R /Resources << /Font << /F1 {font} 0 R >> >> >>"
                        .encode())
-        objects.append(_stream(content))
+        objects.append(stream(content))
     objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica "
                    b"/Encoding /WinAnsiEncoding >>")
     return build(objects)

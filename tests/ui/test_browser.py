@@ -1,5 +1,5 @@
-"""End to end in a real browser: Debian's chromium driven by playwright (never
-`playwright install`), against `fonds serve` on 127.0.0.1 with the real corpus archive."""
+"""End to end in a real browser: Debian's chromium driven by pip's playwright (no browser
+download), against `fonds serve` on 127.0.0.1 with the real corpus archive."""
 
 from __future__ import annotations
 
