@@ -424,11 +424,10 @@ class Catalog:
             if row is None:
                 return None
             db.execute("UPDATE urls SET last_seen = ? WHERE url = ?", (stamp, url))
-            db.execute("UPDATE documents SET last_seen = ?, missed_runs = 0, status = ?"
-                       " WHERE id = ? AND status = ?",
-                       (stamp, DocStatus.ACTIVE, row["doc_id"], DocStatus.GONE))
-            db.execute("UPDATE documents SET last_seen = ?, missed_runs = 0 WHERE id = ?",
-                       (stamp, row["doc_id"]))
+            # seen again: a gone document is back
+            db.execute("UPDATE documents SET last_seen = ?, missed_runs = 0,"
+                       " status = CASE status WHEN ? THEN ? ELSE status END WHERE id = ?",
+                       (stamp, DocStatus.GONE, DocStatus.ACTIVE, row["doc_id"]))
         return str(row["doc_id"])
 
     def mark_missing(self, source: str, seen_since: str, gone_after: int) -> int:

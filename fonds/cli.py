@@ -78,11 +78,9 @@ def demo(ctx: click.Context, no_ui: bool) -> None:
     from dataclasses import replace
 
     from crawler.run import demo_sources, run_crawl
-    from fonds.catalog import Catalog
     from fonds.demo.server import DEMO_PORT, ServedSite
-    from fonds.engines import open_engine
     from fonds.render import format_crawl, format_ingest
-    from ingest.pipeline import run_ingest
+    from ingest.pipeline import ingest_archive
 
     # The replica lives on loopback: allow it for this run only, and skip politeness delays.
     settings = replace(_settings(ctx), crawl_allow_private=True, crawl_delay_s=0.0)
@@ -90,13 +88,7 @@ def demo(ctx: click.Context, no_ui: bool) -> None:
         click.echo(f"Site de démonstration : {site.base_url}")
         runs = run_crawl(settings, demo_sources(site.base_url, site.site.official_base))
         click.echo(format_crawl(runs))
-    engine = open_engine(settings)
-    try:
-        with Catalog(settings.catalog_path) as catalog:
-            report = run_ingest(settings, catalog, engine,
-                                say=lambda m: click.echo(m, err=True))
-    finally:
-        engine.close()
+    report = ingest_archive(settings, say=lambda m: click.echo(m, err=True))
     click.echo(format_ingest(report))
     if not no_ui:
         _serve(settings, "127.0.0.1", 8501)
@@ -134,19 +126,11 @@ def ingest(ctx: click.Context, rebuild: bool) -> None:
 
     Example: fonds ingest
     """
-    from fonds.catalog import Catalog
-    from fonds.engines import open_engine
     from fonds.render import format_ingest
-    from ingest.pipeline import run_ingest
+    from ingest.pipeline import ingest_archive
 
-    settings = _settings(ctx)
-    say = lambda m: click.echo(m, err=True)  # noqa: E731
-    engine = open_engine(settings)
-    try:
-        with Catalog(settings.catalog_path) as catalog:
-            report = run_ingest(settings, catalog, engine, rebuild=rebuild, say=say)
-    finally:
-        engine.close()
+    report = ingest_archive(_settings(ctx), rebuild=rebuild,
+                            say=lambda m: click.echo(m, err=True))
     click.echo(format_ingest(report))
 
 

@@ -83,11 +83,6 @@ class Matcher:
             self._seen[token] = hit
         return hit
 
-    def slot_of(self, folded: str) -> int | None:
-        """The same for a folded word."""
-        hit = self.stems.get(french.stem(folded))
-        return hit if hit is not None or not self.loose else self._loose(folded)
-
     def _loose(self, folded: str) -> int | None:
         size = len(folded)
         for index, word, typos, prefix in self.loose.get(folded[:1], ()):

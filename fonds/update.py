@@ -61,18 +61,11 @@ def update_lock(data_dir: Path, say: Callable[[str], None] = lambda m: None) -> 
 def run_update(settings: Settings, say: Callable[[str], None]) -> tuple[list[Any], Any]:
     from crawler.run import run_crawl
     from crawler.sources import load_sources
-    from fonds.catalog import Catalog
-    from fonds.engines import open_engine
-    from ingest.pipeline import run_ingest
+    from ingest.pipeline import ingest_archive
 
     with update_lock(settings.data_dir, say):
         runs = run_crawl(settings, load_sources())
-        engine = open_engine(settings)
-        try:
-            with Catalog(settings.catalog_path) as catalog:
-                report = run_ingest(settings, catalog, engine, progress=False, say=say)
-        finally:
-            engine.close()
+        report = ingest_archive(settings, progress=False, say=say)
     return runs, report
 
 

@@ -244,6 +244,21 @@ def run_ingest(settings: Settings, catalog: Catalog, engine: SearchEngine,
     return report
 
 
+def ingest_archive(settings: Settings, rebuild: bool = False, progress: bool | None = None,
+                   say: Callable[[str], None] = lambda m: None) -> IngestReport:
+    """run_ingest on the configured catalog and engine, opened and closed here: what
+    `fonds ingest`, `fonds demo` and `fonds update` run."""
+    from fonds.engines import open_engine
+
+    engine = open_engine(settings)
+    try:
+        with Catalog(settings.catalog_path) as catalog:
+            return run_ingest(settings, catalog, engine, rebuild=rebuild, progress=progress,
+                              say=say)
+    finally:
+        engine.close()
+
+
 def _index_batch(processed: list[Processed], engine: SearchEngine, catalog: Catalog,
                  embedder: Embedder | None, cache: EmbeddingCache, batch_size: int,
                  report: IngestReport) -> None:
