@@ -45,6 +45,7 @@ class CatalogPipeline:
         self.gone_after = settings.getint("FONDS_GONE_AFTER_RUNS")
         self.counts: Counter[str] = Counter({k: 0 for k in COUNTS})
         self.errors: list[str] = []
+        self.answered: set[str] = set()  # document URLs that got an answer or an error
         self.started = now()
         self.run_id = 0
 
@@ -83,6 +84,7 @@ class CatalogPipeline:
         self._count(outcome, item.url)
 
     def _document(self, item: DocumentItem) -> None:
+        self.answered.update((item.url, item.final_url))
         links = self.crawler.spider.links
         referrer, link_text = links.get(item.url, (item.referrer, item.link_text))
         meta = {"referrers": [{"url": referrer, "text": link_text}]} if referrer else {}
@@ -121,10 +123,22 @@ class CatalogPipeline:
         self.counts["bytes"] += len(item.body)
         self._count(outcome, item.url, error)
 
+    def _unanswered(self) -> None:
+        """A link whose request vanished (a redirect loop ends in Scrapy's duplicate filter,
+        without an error) still gets its line in the catalog."""
+        for url, (referrer, text) in self.crawler.spider.links.items():
+            if url not in self.answered:
+                error = "aucune réponse exploitable (redirections en boucle ?)"
+                outcome, _ = self.catalog.record(Observation(
+                    url=url, source=self._source(), error=error,
+                    meta={"referrers": [{"url": referrer, "text": text}]}))
+                self._count(outcome, url, error)
+
     def close_spider(self, spider: Any = None) -> None:
         stats = self.crawler.stats
         reason = stats.get_value("finish_reason")
         if reason in (None, "finished"):
+            self._unanswered()
             self.counts["gone"] += self.catalog.mark_missing(self._source(), self.started,
                                                              self.gone_after)
         self.counts["requests"] = int(stats.get_value("downloader/request_count", 0))

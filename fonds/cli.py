@@ -223,9 +223,9 @@ def search(ctx: click.Context, query: str, theme: tuple[str, ...], departement: 
 
     Example: fonds search "conseils citoyens" --departement Hérault --mode hybrid
     """
-    from fonds.engines.base import Mode, SearchRequest, Sort
+    from fonds.engines.base import DEFAULT_SEMANTIC_RATIO, Mode, SearchRequest, Sort
     from fonds.render import format_result
-    from fonds.search import DEFAULT_SEMANTIC_RATIO, SearchService, build_filters, result_json
+    from fonds.search import SearchService, build_filters, result_json
 
     settings = _settings(ctx)
     service = SearchService(settings)
@@ -346,14 +346,20 @@ def _serve(settings: Settings, host: str, port: int) -> NoReturn:
 @click.option("--json", "as_json", is_flag=True, help="Print the documented JSON shape.")
 @click.option("--save", type=click.Path(path_type=Path), default=None,
               help="Also write the JSON result to this file.")
+@click.option("--work-dir", type=click.Path(path_type=Path), default=None,
+              help="Scratch data dir [default: benchmarks/cache/eval/<set>].")
+@click.option("--reuse", is_flag=True,
+              help="Search the scratch archive of the last run as it is (after a ranking "
+                   "change: no new import or ingest).")
 @click.pass_context
 def eval_(ctx: click.Context, corpus: Path, queries: Path, qrels: Path,
           extra_corpus: Path | None, modes: str, limit: int | None, as_json: bool,
-          save: Path | None) -> None:
+          save: Path | None, work_dir: Path | None, reuse: bool) -> None:
     """Relevance of each search mode against a BM25 baseline, on a BEIR-format set.
 
-    The set is indexed in a scratch data dir (benchmarks/cache/eval): your archive is
-    never touched. Scores are per document: nDCG@10, recall@10, MRR@10, recall@1.
+    The set is indexed in a scratch data dir (benchmarks/cache/eval/<set>): your archive
+    is never touched, and its embedding cache makes reruns fast. Scores are per document:
+    nDCG@10, recall@10, MRR@10, recall@1.
 
     Example: fonds eval --corpus corpus.jsonl --queries queries.jsonl --qrels qrels.tsv
     """
@@ -366,8 +372,11 @@ def eval_(ctx: click.Context, corpus: Path, queries: Path, qrels: Path,
     except ValueError:
         raise FondsError(f"modes invalides « {modes} » (keyword, semantic, hybrid)") from None
     say = (lambda m: None) if as_json else (lambda m: click.echo(m, err=True))
+    if work_dir is None:
+        name = corpus.resolve().parent.name + (f"+{extra_corpus.stem}" if extra_corpus else "")
+        work_dir = Path("benchmarks/cache/eval") / name
     report = evaluate(_settings(ctx), corpus, queries, qrels, extra_corpus, chosen,
-                      Path("benchmarks/cache/eval"), limit, say)
+                      work_dir, limit, say, reuse)
     report["environment"] = benchmarks.environment()
     if save is not None:
         _save_json(save, report)

@@ -87,58 +87,105 @@ def _bm25_ranker(corpus_files: list[Path]) -> Callable[[str], list[str]]:
     return rank
 
 
-def evaluate(settings: Settings, corpus: Path, queries_path: Path, qrels_path: Path,
-             extra: Path | None, modes: list[Mode], work_dir: Path, limit: int | None = None,
-             say: Callable[[str], None] = lambda m: None) -> dict[str, Any]:
-    from ingest.pipeline import run_ingest
+def _clear_keeping_vectors(work_dir: Path, keep: Path) -> None:
+    """A fresh scratch archive, but the embedding cache survives: vectors are keyed by model
+    and text, so a rerun (another setting, another chunk size) embeds only what changed."""
+    if not work_dir.exists():
+        return
+    for child in work_dir.iterdir():
+        if child == keep or child.name.startswith(keep.name + "-"):  # SQLite -wal/-shm
+            continue
+        if child.is_dir():
+            shutil.rmtree(child)
+        else:
+            child.unlink()
 
-    for path in (corpus, queries_path, qrels_path, *([extra] if extra else [])):
+
+def prepare(settings: Settings, files: list[Path], work_dir: Path, reuse: bool = False,
+            say: Callable[[str], None] = lambda m: None) -> tuple[Settings, dict[str, str]]:
+    """The set imported and ingested in its scratch archive; also each document's BEIR id.
+    With reuse, an archive left by a previous run is searched as it is (ranking changes
+    need no new ingest)."""
+    for path in files:
         if not path.is_file():
             raise FondsError(f"fichier introuvable : {path}")
     work_dir = work_dir.resolve()
-    shutil.rmtree(work_dir, ignore_errors=True)
     scratch = replace(settings, data_dir=work_dir, engine="embedded", ocr=False)
-    files = [corpus, *([extra] if extra else [])]
-    queries = load_queries(queries_path)
-    qrels = load_qrels(qrels_path)
-    chosen = [q for q in queries if q in qrels][: limit or None]
-
+    if not (reuse and scratch.catalog_path.is_file()):
+        _clear_keeping_vectors(work_dir, scratch.embeddings_path)
     with Catalog(scratch.catalog_path) as catalog:
-        say(f"import de {', '.join(str(f) for f in files)}…")
-        import_paths(files, scratch, catalog, progress=False)
-        engine = EmbeddedEngine(scratch.index_dir)
-        say("indexation (découpage, vecteurs)…")
-        run_ingest(scratch, catalog, engine, progress=None, say=say)
+        if not reuse or not catalog.documents():
+            from ingest.pipeline import run_ingest
+
+            say(f"import de {', '.join(str(f) for f in files)}…")
+            import_paths(files, scratch, catalog, progress=False)
+            engine = EmbeddedEngine(scratch.index_dir)
+            try:
+                say("indexation (découpage, vecteurs)…")
+                run_ingest(scratch, catalog, engine, progress=None, say=say)
+            finally:
+                engine.close()
         corpus_id = {d.id: str(d.meta.get("corpus_id")) for d in catalog.documents()}
-    service = SearchService(scratch, engine=engine)
-    bm25 = _bm25_ranker(files)
-    totals: dict[str, dict[str, float]] = {}
+    return scratch, corpus_id
+
+
+def score(rankers: dict[str, Callable[[str], list[str]]], queries: dict[str, str],
+          qrels: dict[str, dict[str, int]], chosen: list[str]
+          ) -> tuple[dict[str, dict[str, float]], list[dict[str, Any]]]:
+    """Mean metrics per ranker, and each query's rank of its first relevant document."""
+    totals: dict[str, dict[str, float]] = {name: {} for name in rankers}
     per_query = []
-    rankers: dict[str, Callable[[str], list[str]]] = {"bm25": bm25}
-    for mode in modes:
-        def run(text: str, mode: Mode = mode) -> list[str]:
-            result = service.search(SearchRequest(text, mode=mode, limit=K, facets=False,
-                                                  passages_per_doc=1))
-            return [corpus_id.get(h.doc_id, h.doc_id) for h in result.hits]
-        rankers[str(mode)] = run
-    say(f"{len(chosen)} requêtes × {len(rankers)} méthodes…")
     for query_id in chosen:
         ranks = {}
         for name, ranker in rankers.items():
             ranked = ranker(queries[query_id])
-            scores = metrics(ranked, qrels[query_id])
-            for key, value in scores.items():
-                totals.setdefault(name, {}).setdefault(key, 0.0)
-                totals[name][key] += value
-            first = next((i + 1 for i, d in enumerate(ranked) if qrels[query_id].get(d, 0)),
-                         None)
-            ranks[name] = first
+            for key, value in metrics(ranked, qrels[query_id]).items():
+                totals[name][key] = totals[name].get(key, 0.0) + value
+            ranks[name] = next((i + 1 for i, d in enumerate(ranked)
+                                if qrels[query_id].get(d, 0)), None)
         per_query.append({"id": query_id, "query": queries[query_id], "first_relevant": ranks})
-    engine.close()
     results = {name: {k: round(v / max(len(chosen), 1), 4) for k, v in values.items()}
                for name, values in totals.items()}
-    return {"documents": len(corpus_id), "queries": len(chosen), "results": results,
-            "per_query": per_query}
+    return results, per_query
+
+
+def mode_ranker(service: SearchService, mode: Mode, corpus_id: dict[str, str],
+                semantic_ratio: float | None = None) -> Callable[[str], list[str]]:
+    def rank(text: str) -> list[str]:
+        request = SearchRequest(text, mode=mode, limit=K, facets=False, passages_per_doc=1)
+        if semantic_ratio is not None:
+            request = replace(request, semantic_ratio=semantic_ratio)
+        result = service.search(request)
+        return [corpus_id.get(h.doc_id, h.doc_id) for h in result.hits]
+
+    return rank
+
+
+def evaluate(settings: Settings, corpus: Path, queries_path: Path, qrels_path: Path,
+             extra: Path | None, modes: list[Mode], work_dir: Path, limit: int | None = None,
+             say: Callable[[str], None] = lambda m: None, reuse: bool = False
+             ) -> dict[str, Any]:
+    files = [corpus, *([extra] if extra else [])]
+    for path in (*files, queries_path, qrels_path):
+        if not path.is_file():
+            raise FondsError(f"fichier introuvable : {path}")
+    queries = load_queries(queries_path)
+    qrels = load_qrels(qrels_path)
+    chosen = [q for q in queries if q in qrels][: limit or None]
+    scratch, corpus_id = prepare(settings, files, work_dir, reuse, say)
+    rankers = {"bm25": _bm25_ranker(files)}
+    engine = EmbeddedEngine(scratch.index_dir)
+    try:
+        service = SearchService(scratch, engine=engine)
+        for mode in modes:
+            rankers[str(mode)] = mode_ranker(service, mode, corpus_id)
+        say(f"{len(chosen)} requêtes × {len(rankers)} méthodes…")
+        results, per_query = score(rankers, queries, qrels, chosen)
+        embedder = engine.meta().get("embedder")
+    finally:
+        engine.close()
+    return {"documents": len(corpus_id), "queries": len(chosen), "embedder": embedder,
+            "results": results, "per_query": per_query}
 
 
 def format_eval(report: dict[str, Any]) -> str:

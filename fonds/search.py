@@ -16,7 +16,6 @@ from fonds.settings import Settings
 from fonds.taxonomy import departement_code
 
 MAX_QUERY_CHARS = 1000  # a pasted page is cut, not refused
-DEFAULT_SEMANTIC_RATIO = 0.5
 
 
 def build_filters(

@@ -10,13 +10,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from fonds.engines.base import Mode, SearchRequest, Sort
+from fonds.engines.base import DEFAULT_SEMANTIC_RATIO, Mode, SearchRequest, Sort
 from fonds.models import DocStatus, Document, ExtractionStatus
 from fonds.search import build_filters
 from fonds.taxonomy import departement_label
 
 PAGE_SIZE = 20
-MODES = {"Mots exacts": (Mode.KEYWORD, 0.0), "Mixte": (Mode.HYBRID, 0.5),
+MODES = {"Mots exacts": (Mode.KEYWORD, 0.0), "Mixte": (Mode.HYBRID, DEFAULT_SEMANTIC_RATIO),
          "Sens proche": (Mode.SEMANTIC, 1.0)}
 MODE_KEYS = {"Mots exacts": "mots", "Mixte": "mixte", "Sens proche": "sens"}
 SORTS = {"Pertinence": Sort.RELEVANCE, "Date (récent d'abord)": Sort.DATE}

@@ -24,6 +24,29 @@ DOCUMENT_SUFFIXES = (".pdf", ".doc", ".docx", ".odt")
 DOCUMENT_STATUSES = [304, 400, 401, 403, 404, 410, 429, 500, 502, 503, 504]
 
 
+_FAILURES = {"TimeoutError": "délai dépassé", "DNSLookupError": "nom de domaine introuvable",
+             "ConnectionRefusedError": "connexion refusée",
+             "ResponseFailed": "réponse tronquée ou connexion coupée",
+             "ConnectionLost": "réponse tronquée ou connexion coupée",
+             "PotentialDataLoss": "réponse tronquée ou connexion coupée",
+             "ResponseDataLossError": "réponse tronquée ou connexion coupée"}
+
+
+def failure_reason(error: BaseException) -> str:
+    """A download failure in one French line for the catalog (Scrapy's are English)."""
+    text = str(error)
+    if "robots.txt" in text:
+        return "interdit par robots.txt"
+    if "took longer than" in text:
+        return "délai dépassé"
+    if "max size" in text or "DOWNLOAD_MAXSIZE" in text:
+        return "taille maximale dépassée (FONDS_MAX_FILE_MB)"
+    if "max redirections" in text:
+        return "trop de redirections (boucle ?)"
+    name = type(error).__name__
+    return _FAILURES.get(name) or text[:200] or name
+
+
 def is_document_link(url: str) -> bool:
     path = urlsplit(url).path.lower()
     return path.endswith(DOCUMENT_SUFFIXES) or "/wp-content/uploads/" in path
@@ -150,13 +173,8 @@ class WordPressSpider(scrapy.Spider):
 
     def document_error(self, failure: Any) -> DocumentItem:
         request = failure.request
-        reason = type(failure.value).__name__
-        message = {"TimeoutError": "délai dépassé", "DNSLookupError": "nom de domaine introuvable",
-                   "ConnectionRefusedError": "connexion refusée"}.get(
-                       reason, str(failure.value)[:200] or reason)
-        if "robots.txt" in message:
-            message = "interdit par robots.txt"
         return DocumentItem(url=request.url, final_url=request.url, status=0,
                             referrer=request.meta.get("referrer"),
-                            link_text=request.meta.get("link_text"), error=message)
+                            link_text=request.meta.get("link_text"),
+                            error=failure_reason(failure.value))
 

@@ -18,6 +18,7 @@ from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
+from fonds.demo import hostile
 from fonds.demo.content import ARTICLES, CATEGORIES, Article, Attachment
 from fonds.demo.pdf import Section, make_pdf
 
@@ -35,6 +36,10 @@ class SiteState:
     changed: set[str] = field(default_factory=set)  # attachment slugs with a new version
     requests: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
     busy_once: set[str] = field(default_factory=set)  # paths already answered 503 once
+    # Tests only: broken answers (fonds.demo.hostile), an article in windows-1252 without
+    # a charset, an invalid post sitemap. max_bytes is the crawler's size cap.
+    hostile: bool = False
+    max_bytes: int = 5 * 2**20
 
     def articles(self) -> list[Article]:
         return [a for a in ARTICLES if a.slug not in self.removed]
@@ -96,6 +101,8 @@ class ReplicaSite:
         links = "".join(f"<p><a href=\"{self.attachment_url(article, a)}\">"
                         f"{html.escape(a.link_text)}</a></p>" for a in article.attachments)
         links += self._hard_cases(article)
+        if self.state.hostile and article is ARTICLES[0]:
+            links += hostile.links()
         body = (f"<article class=\"post type-post\"><header class=\"entry-header\">"
                 f"<h1 class=\"entry-title\">{html.escape(article.title)}</h1>"
                 f"<time class=\"entry-date published\" datetime=\"{article.date}T10:00:00+01:00\">"
@@ -145,6 +152,8 @@ class ReplicaSite:
                            for name in ("post-sitemap.xml", "category-sitemap.xml"))
             return (f"<?xml version=\"1.0\" encoding=\"UTF-8\"?><sitemapindex xmlns=\"http://"
                     f"www.sitemaps.org/schemas/sitemap/0.9\">{body}</sitemapindex>").encode()
+        if kind == "post" and self.state.hostile:
+            return b"<?xml version=\"1.0\"?><urlset><url><loc>http://"  # cut short
         if kind == "post":
             urls = [(f"{self.site_base}{article_path(a)}", a.date) for a in self.state.articles()]
         else:
@@ -195,6 +204,12 @@ def _handler(site: ReplicaSite, official: bool) -> type[BaseHTTPRequestHandler]:
             else:
                 self._send(200, data, "application/pdf", headers)
 
+        def _raw(self, data: bytes) -> None:
+            """Bytes as they are, then the connection closed: broken answers."""
+            self.wfile.write(data)
+            self.wfile.flush()
+            self.close_connection = True
+
         def do_HEAD(self) -> None:  # noqa: N802
             self.do_GET()
 
@@ -238,8 +253,16 @@ def _handler(site: ReplicaSite, official: bool) -> type[BaseHTTPRequestHandler]:
                     return self._send(404, _page("Introuvable", "<p>404</p>", ""))
                 return self._send(200, site.listing_html(CATEGORIES[parts[1]], chosen, page,
                                                          f"/category/{parts[1]}/"))
+            if site.state.hostile and hostile.answer(path, self._send, self._raw,
+                                                     site.state.max_bytes):
+                return None
             for article in articles:
                 if path == article_path(article):
+                    if site.state.hostile and article is ARTICLES[1]:
+                        # windows-1252 bytes, and neither header nor page names a charset
+                        page = site.article_html(article).decode().replace(
+                            '<meta charset="UTF-8">', "")
+                        return self._send(200, page.encode("cp1252", "replace"), "text/html")
                     return self._send(200, site.article_html(article))
                 for attachment in article.attachments:
                     if not attachment.official and path == upload_path(article, attachment):

@@ -68,12 +68,17 @@ class Filters:
 NO_FILTERS = Filters()
 
 
+# Hybrid search's weight of meaning against words, tuned on the dev sets (README,
+# "Performance and quality"): the UI's « Mixte » and `fonds search --mode hybrid`.
+DEFAULT_SEMANTIC_RATIO = 0.5
+
+
 @dataclass(frozen=True)
 class SearchRequest:
     query: str
     filters: Filters = NO_FILTERS
     mode: Mode = Mode.KEYWORD
-    semantic_ratio: float = 0.5  # hybrid: 0 = keyword only, 1 = meaning only
+    semantic_ratio: float = DEFAULT_SEMANTIC_RATIO  # hybrid: 0 = keyword only, 1 = meaning only
     sort: Sort = Sort.RELEVANCE
     offset: int = 0
     limit: int = 10
