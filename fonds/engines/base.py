@@ -92,7 +92,7 @@ class PassageHit:
     page: int | None
     position: int
     text: str
-    highlight: str  # cropped around the matches, matches between HIGHLIGHT marks
+    highlight: str  # cropped around the matches, matches between <mark> tags, the rest HTML-escaped
     score: float
 
 
