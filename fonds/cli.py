@@ -7,6 +7,7 @@ traceback. Commands whose stage has not landed yet say so and exit 2.
 from __future__ import annotations
 
 import json
+import sqlite3
 import sys
 from pathlib import Path
 from typing import Any, NoReturn
@@ -14,7 +15,7 @@ from typing import Any, NoReturn
 import click
 
 from fonds import __version__
-from fonds.errors import FondsError, NotAvailableError
+from fonds.errors import FondsError, NotAvailableError, storage_error
 from fonds.settings import Settings, load_settings
 
 
@@ -33,6 +34,11 @@ class FondsGroup(click.Group):
             return super().invoke(ctx)
         except FondsError as exc:
             raise UserError(str(exc), exc.exit_code) from None
+        except (OSError, sqlite3.Error) as exc:
+            storage = storage_error(exc)
+            if storage is None:
+                raise
+            raise UserError(str(storage), storage.exit_code) from None
 
 
 def _settings(ctx: click.Context) -> Settings:

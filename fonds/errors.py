@@ -1,5 +1,9 @@
 """Errors a user can act on: the CLI prints their message on one line, never a traceback."""
 
+import errno
+import os
+from pathlib import Path
+
 
 class FondsError(Exception):
     """An error caused by input or environment, with a message fit for the user."""
@@ -15,3 +19,37 @@ class NotAvailableError(FondsError):
     """A command whose stage has not landed yet."""
 
     exit_code = 2
+
+
+class StorageError(FondsError):
+    """The data dir cannot be written: disk full, read-only, no permission. Not a document's
+    fault — nothing is recorded against documents, and a rerun resumes where it stopped."""
+
+
+_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+_READ_ONLY = (errno.EROFS, errno.EACCES, errno.EPERM)
+
+
+def read_only(path: Path) -> bool:
+    """Is the file system holding path (or its nearest existing parent) read-only for us?"""
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    try:
+        return bool(os.statvfs(path).f_flag & os.ST_RDONLY) or not os.access(path, os.W_OK)
+    except OSError:
+        return False
+
+
+def storage_error(exc: BaseException) -> StorageError | None:
+    """The StorageError an OS or SQLite error stands for, or None if it is something else."""
+    text = str(exc).lower()
+    if isinstance(exc, OSError) and exc.errno in _FULL or "disk is full" in text:
+        where = f" ({exc.filename})" if isinstance(exc, OSError) and exc.filename else ""
+        return StorageError(f"espace disque insuffisant{where} : libérez de la place puis "
+                            "relancez, la commande reprendra où elle s'est arrêtée")
+    if isinstance(exc, OSError) and exc.errno in _READ_ONLY or "readonly database" in text \
+            or "read-only" in text:
+        where = f" ({exc.filename})" if isinstance(exc, OSError) and exc.filename else ""
+        return StorageError(f"le dossier de données n'est pas accessible en écriture{where} : "
+                            "vérifiez FONDS_DATA_DIR et ses droits")
+    return None

@@ -6,6 +6,7 @@ same files twice records nothing new, and a killed import can simply be run agai
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 from collections import Counter
@@ -84,6 +85,9 @@ def _file_observation(path: Path, store: FileStore) -> Observation:
     except FileTooLarge as exc:
         return Observation(url=url, source=SOURCE, error=str(exc), meta=meta)
     except OSError as exc:
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT) or str(exc.filename or "").startswith(
+                str(store.root)):
+            raise  # the data dir is full or read-only: not this document's fault
         return Observation(url=url, source=SOURCE, error=f"illisible ({exc.strerror})", meta=meta)
     if stored.size == 0:
         error: str | None = "fichier vide"

@@ -39,7 +39,7 @@ from fonds.engines.base import (
 )
 from fonds.engines.doctable import DocTable
 from fonds.engines.vectors import VectorStore
-from fonds.errors import FondsError
+from fonds.errors import FondsError, StorageError, read_only
 from fonds.highlight import Matcher, highlight, osa_distance
 from fonds.query import ParsedQuery, parse, without_typos
 
@@ -118,6 +118,9 @@ class _Generation:
         try:
             self.index = tantivy.Index(self.schema, path=str(path / "tantivy"), reuse=True)
         except (OSError, ValueError) as exc:
+            if read_only(path):
+                raise StorageError(f"index {path} : le dossier de données est en lecture seule "
+                                   "(l'index doit pouvoir y poser son verrou)") from None
             raise FondsError(f"index {path} illisible ({exc})") from None
         self.index.register_tokenizer("fr", french.stemmed_analyzer())
         self.index.register_tokenizer("fr_exact", french.exact_analyzer())
