@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import html
 import json
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -307,11 +308,20 @@ def _handler(site: ReplicaSite, official: bool) -> type[BaseHTTPRequestHandler]:
 DEMO_PORT = 8765
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        """A client that went away (a killed crawl, a cancelled download) is not news."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 def _bind(host: str, port: int, handler: type[BaseHTTPRequestHandler]) -> ThreadingHTTPServer:
     try:
-        return ThreadingHTTPServer((host, port), handler)
+        return _Server((host, port), handler)
     except OSError:  # the fixed port is taken: any port will do
-        return ThreadingHTTPServer((host, 0), handler)
+        return _Server((host, 0), handler)
 
 
 class ServedSite:
