@@ -48,3 +48,21 @@ def deep_pdf(depth: int = 100_000) -> bytes:
     nested = b"[" * depth + b"]" * depth
     return build([b"<< /Type /Catalog /Pages 2 0 R /Deep 3 0 R >>",
                   b"<< /Type /Pages /Kids [] /Count 0 >>", nested])
+
+
+def scripted_pdf(page_text: str, attachment: bytes) -> bytes:
+    """A page of text, JavaScript run on opening, and an embedded file."""
+    content = f"BT /F1 11 Tf 50 800 Td ({page_text}) Tj ET".encode("cp1252")
+    return build([
+        b"<< /Type /Catalog /Pages 2 0 R /OpenAction 5 0 R /Names << /EmbeddedFiles "
+        b"<< /Names [(notes.txt) 6 0 R] >> /JavaScript << /Names [(go) 5 0 R] >> >> >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 8 0 R >> >> >>",
+        stream(content),
+        b"<< /S /JavaScript /JS (app.alert\\('bonjour'\\); this.exportDataObject\\("
+        b"{cName: 'notes.txt', nLaunch: 2}\\);) >>",
+        b"<< /Type /Filespec /F (notes.txt) /EF << /F 7 0 R >> >>",
+        stream(attachment),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+    ])
