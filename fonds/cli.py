@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -317,14 +318,21 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
     _serve(_settings(ctx), host, port)
 
 
+def ui_environment(settings: Settings, environ: Mapping[str, str]) -> dict[str, str]:
+    """The UI process's environment: the admin key emptied (an empty variable also beats a
+    key written in fonds.toml), so that process only ever holds the search key."""
+    env = {k: v for k, v in environ.items() if k != "FONDS_MEILI_KEY"}
+    env |= {"FONDS_MEILI_KEY": "", "FONDS_DATA_DIR": str(settings.data_dir.resolve()),
+            "FONDS_ENGINE": settings.engine}
+    return env
+
+
 def _serve(settings: Settings, host: str, port: int) -> NoReturn:
     import os
     import subprocess
 
     app = Path(__file__).resolve().parent.parent / "search_ui" / "app.py"
-    env = {k: v for k, v in os.environ.items() if k != "FONDS_MEILI_KEY"}
-    env["FONDS_DATA_DIR"] = str(settings.data_dir.resolve())
-    env["FONDS_ENGINE"] = settings.engine
+    env = ui_environment(settings, os.environ)
     command = [sys.executable, "-m", "streamlit", "run", str(app), "--server.address", host,
                "--server.port", str(port), "--server.headless", "true",
                "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -84,8 +84,8 @@ class Settings:
     data_dir: Path
     engine: str
     meili_url: str
-    meili_key: str
-    meili_search_key: str
+    meili_key: str = field(repr=False)  # keys never in a repr, a log or a traceback
+    meili_search_key: str = field(repr=False)
     meili_index: str
     embedder: str
     embedding_model: str
