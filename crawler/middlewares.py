@@ -40,6 +40,10 @@ def is_private(host: str) -> bool:
                or a.is_unspecified for a in _addresses(host))
 
 
+class RequestCapReached(IgnoreRequest):
+    """FONDS_CRAWL_MAX_REQUESTS reached: the request is dropped, nothing is recorded."""
+
+
 class SafetyMiddleware:
     """No request outside the source's hosts (robots.txt of those hosts aside), and none to
     private addresses unless FONDS_CRAWL_ALLOW_PRIVATE — also after a redirect, since the
@@ -48,6 +52,10 @@ class SafetyMiddleware:
     def __init__(self, crawler: Any) -> None:
         self.crawler = crawler
         self.allow_private = crawler.settings.getbool("FONDS_ALLOW_PRIVATE")
+        # A hard cap: Scrapy's CLOSESPIDER_PAGECOUNT counts responses and lets every
+        # request already scheduled through.
+        self.max_requests = crawler.settings.getint("FONDS_MAX_REQUESTS", 0)
+        self.sent = 0
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> SafetyMiddleware:
@@ -60,6 +68,10 @@ class SafetyMiddleware:
             raise IgnoreRequest(f"hors de la liste autorisée : {host.netloc}")
         if not self.allow_private and host.hostname and is_private(host.hostname):
             raise IgnoreRequest(f"adresse privée refusée : {host.hostname}")
+        if self.max_requests and self.sent >= self.max_requests:
+            self.crawler.stats.inc_value("fonds/capped")
+            raise RequestCapReached("plafond de requêtes atteint")
+        self.sent += 1
 
 
 class ConditionalRequestMiddleware:

@@ -137,7 +137,10 @@ class CatalogPipeline:
     def close_spider(self, spider: Any = None) -> None:
         stats = self.crawler.stats
         reason = stats.get_value("finish_reason")
-        if reason in (None, "finished"):
+        capped = int(stats.get_value("fonds/capped", 0))
+        if capped:
+            self.counts["capped"] = capped
+        if reason in (None, "finished") and not capped:  # a partial run proves no absence
             self._unanswered()
             self.counts["gone"] += self.catalog.mark_missing(self._source(), self.started,
                                                              self.gone_after)

@@ -46,6 +46,7 @@ def scrapy_settings(settings: Settings) -> dict[str, Any]:
         "FONDS_MAX_FILE_MB": settings.max_file_mb,
         "FONDS_GONE_AFTER_RUNS": settings.gone_after_runs,
         "FONDS_ALLOW_PRIVATE": settings.crawl_allow_private,
+        "FONDS_MAX_REQUESTS": settings.crawl_max_requests,
     }
 
 

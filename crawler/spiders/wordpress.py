@@ -17,6 +17,7 @@ import scrapy
 from scrapy.http import Response
 
 from crawler.items import ArticleItem, DocumentItem
+from crawler.middlewares import RequestCapReached
 from crawler.sources import Source
 
 DOCUMENT_SUFFIXES = (".pdf", ".doc", ".docx", ".odt")
@@ -171,7 +172,9 @@ class WordPressSpider(scrapy.Spider):
             referrer=response.meta.get("referrer"), link_text=response.meta.get("link_text"),
             error=None if response.status in (200, 304) else f"HTTP {response.status}")
 
-    def document_error(self, failure: Any) -> DocumentItem:
+    def document_error(self, failure: Any) -> DocumentItem | None:
+        if isinstance(failure.value, RequestCapReached):
+            return None  # not fetched this run; not a failure of the document
         request = failure.request
         return DocumentItem(url=request.url, final_url=request.url, status=0,
                             referrer=request.meta.get("referrer"),

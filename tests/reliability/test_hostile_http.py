@@ -97,3 +97,14 @@ def test_nothing_half_written(crawled) -> None:
     assert {p.name.split(".")[0] for p in stored} <= held
     big = [p for p in stored if p.stat().st_size > MAX_FILE_MB * 2**20]
     assert big == []
+
+
+def test_request_cap_stops_the_crawl_cleanly(tmp_path) -> None:
+    with ServedSite(SiteState()) as site:
+        env = fonds_env(tmp_path, site) | {"FONDS_CRAWL_MAX_REQUESTS": "8"}
+        result = fonds(env, "crawl")
+        asked = len(site.site.state.requests)
+    assert result.returncode == 0, result.stderr
+    assert asked <= 8 + 8  # the cap, plus what was already in flight (2 hosts × 4)
+    counts = last_crawl(env)["counts"]
+    assert counts["gone"] == 0  # a capped run proves nothing about what disappeared
