@@ -70,7 +70,7 @@ NO_FILTERS = Filters()
 
 # Hybrid search's weight of meaning against words, tuned on the dev sets (README,
 # "Performance and quality"): the UI's « Mixte » and `fonds search --mode hybrid`.
-DEFAULT_SEMANTIC_RATIO = 0.5
+DEFAULT_SEMANTIC_RATIO = 0.6
 
 
 @dataclass(frozen=True)
