@@ -89,7 +89,10 @@ class SentenceTransformerEmbedder:
         except Exception as exc:  # noqa: BLE001 - any load failure means "not available"
             raise FondsError(f"modèle sentence-transformers « {model} » indisponible ({exc})"
                              ) from None
-        dim = self._model.get_sentence_embedding_dimension()
+        # Renamed in sentence-transformers 6 (the old name warns); older versions lack it.
+        dimension = getattr(self._model, "get_embedding_dimension", None) or (
+            self._model.get_sentence_embedding_dimension)
+        dim = dimension()
         self.info = EmbedderInfo("sentence-transformers", str(model), int(dim or 0))
         # E5 models were trained with these prefixes; others must not get them.
         self._e5 = "e5" in Path(str(model)).name.lower()
