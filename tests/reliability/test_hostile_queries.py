@@ -110,6 +110,6 @@ def test_the_ui_answers_and_escapes(archive, monkeypatch, name: str) -> None:
 def _assert_escaped(markup: str) -> None:
     """Only our own tags (<mark>, the UI's wrappers and its style sheet), never the user's."""
     for tag in re.findall(r"<\s*([a-zA-Z][\w-]*)", markup):
-        assert tag.lower() in {"mark", "div", "span", "a", "small", "strong", "br", "style"}, (
+        assert tag.lower() in {"mark", "div", "span", "a", "b", "small", "strong", "br", "style"}, (
             markup)
     assert "<script" not in markup and "<img" not in markup
