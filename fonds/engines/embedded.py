@@ -111,9 +111,12 @@ def _first(doc: dict[str, list[Any]], name: str, default: Any = None) -> Any:
 class _Generation:
     """One tantivy index + its vectors, opened for reading (and writing on demand)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, create: bool = True) -> None:
         self.path = path
-        (path / "tantivy").mkdir(parents=True, exist_ok=True)
+        if create:
+            (path / "tantivy").mkdir(parents=True, exist_ok=True)
+        elif not (path / "tantivy").is_dir():
+            raise FileNotFoundError(path)  # removed by a rebuild since CURRENT was read
         self.schema = _schema()
         try:
             self.index = tantivy.Index(self.schema, path=str(path / "tantivy"), reuse=True)
@@ -210,11 +213,20 @@ class EmbeddedEngine:
         os.replace(tmp, self.index_dir / "CURRENT")
 
     def _open(self) -> None:
-        name = self._read_current()
-        if name is None or not (self.index_dir / name).is_dir():
-            self._gen, self._current = None, name
-            return
-        self._gen, self._current = _Generation(self.index_dir / name), name
+        for _ in range(10):
+            name = self._read_current()
+            if name is None or not (self.index_dir / name).is_dir():
+                self._gen, self._current = None, name
+                return
+            try:
+                self._gen, self._current = _Generation(self.index_dir / name, create=False), name
+                return
+            except (FondsError, OSError, ValueError):
+                # Rebuilds in a row: the generation CURRENT named is already replaced and
+                # removed. Read CURRENT again; an error on the live one is a real error.
+                if self._read_current() == name:
+                    raise
+        raise FondsError(f"index {self.index_dir} : il change sans cesse, réessayez")
 
     def _ensure(self) -> _Generation:
         """The live generation, created on first write."""
@@ -241,7 +253,15 @@ class EmbeddedEngine:
                     self._gen = None
                 self._open()
             elif self._gen is not None and self._gen.writer is None:
-                self._gen.refresh()
+                try:
+                    self._gen.refresh()
+                except (FondsError, OSError, ValueError):
+                    # Swapped out and removed by a rebuild since CURRENT was read: the
+                    # search goes to the new generation.
+                    if self._read_current() == name:
+                        raise
+                    self._gen = None
+                    self._open()
             return self._gen
 
     @staticmethod

@@ -65,7 +65,8 @@ def test_the_ui_process_never_holds_the_master_key(tmp_path: Path) -> None:
 
 def middleware(allow_private: bool, hosts: set[str]) -> SafetyMiddleware:
     crawler = SimpleNamespace(
-        settings=SimpleNamespace(getbool=lambda name: allow_private),
+        settings=SimpleNamespace(getbool=lambda name: allow_private,
+                                 getint=lambda name, default=0: default),
         spider=SimpleNamespace(allowed_hosts=hosts))
     return SafetyMiddleware(crawler)
 
