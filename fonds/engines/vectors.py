@@ -10,10 +10,17 @@ from __future__ import annotations
 
 import os
 import tempfile
+import threading
 from collections.abc import Collection, Sequence
 from pathlib import Path
 
 import numpy as np
+
+# numpy parses .npy headers with ast.literal_eval, and CPython 3.11 before 3.11.8 can raise
+# « SystemError: AST constructor recursion depth mismatch » when two threads build ASTs at
+# once (gh-106905). Streamlit serves each session in a thread and every reader reloads
+# vectors after a commit: one reader at a time reads chunk files (rare, and fast).
+_NPY_LOCK = threading.Lock()
 
 COMPACT_AFTER = 64  # chunks; then one snapshot replaces them
 
@@ -104,7 +111,7 @@ class VectorStore:
         fresh = chunks[len(self._loaded):]
         for name in fresh:
             try:
-                with np.load(self.root / name, allow_pickle=False) as data:
+                with _NPY_LOCK, np.load(self.root / name, allow_pickle=False) as data:
                     deleted = set(data["deleted"].tolist())
                     ids = data["ids"].tolist()
                     doc_ids = data["doc_ids"].tolist()
