@@ -166,7 +166,7 @@ def evaluate(settings: Settings, corpus: Path, queries_path: Path, qrels_path: P
              say: Callable[[str], None] = lambda m: None, reuse: bool = False
              ) -> dict[str, Any]:
     files = [corpus, *([extra] if extra else [])]
-    for path in (*files, queries_path, qrels_path):
+    for path in (queries_path, qrels_path):  # the corpus files are checked by prepare()
         if not path.is_file():
             raise FondsError(f"fichier introuvable : {path}")
     queries = load_queries(queries_path)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from fonds.catalog import Catalog
 from fonds.evaluation import metrics
 from tests.conftest import Fonds
 
@@ -62,3 +63,21 @@ def test_eval_bad_input(fonds: Fonds, tmp_path: Path) -> None:
     result = fonds("eval", "--corpus", str(corpus), "--queries", str(queries), "--qrels",
                    str(qrels), "--modes", "magique")
     assert result.exit_code == 1 and "modes invalides" in result.output
+
+
+def test_reuse_searches_the_last_scratch_archive(fonds: Fonds, tmp_path: Path,
+                                                  monkeypatch) -> None:
+    corpus, queries, qrels = write_set(tmp_path)
+    monkeypatch.setenv("FONDS_EMBEDDER", "none")
+    work = tmp_path / "scratch"
+    args = ["eval", "--corpus", str(corpus), "--queries", str(queries), "--qrels", str(qrels),
+            "--modes", "keyword", "--json", "--work-dir", str(work)]
+    first = json.loads((r := fonds(*args)).output[r.output.index("{"):])
+    again = json.loads((r := fonds(*args, "--reuse")).output[r.output.index("{"):])
+    assert again["results"] == first["results"]
+    with Catalog(work / "catalog.sqlite") as catalog:  # no second import or ingest run
+        kinds = [str(run.kind) for run in catalog.runs()]
+    assert kinds.count("ingest") == 1 and kinds.count("import") == 1
+    fonds(*args)  # without --reuse: a fresh scratch archive
+    with Catalog(work / "catalog.sqlite") as catalog:
+        assert [str(run.kind) for run in catalog.runs()].count("ingest") == 1
