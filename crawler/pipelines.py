@@ -71,6 +71,11 @@ class CatalogPipeline:
         if outcome is Outcome.FAILED and error:
             self.errors.append(f"{url} : {error}")
 
+    def _fail(self, url: str, error: str, meta: dict[str, Any]) -> None:
+        outcome, _ = self.catalog.record(Observation(url=url, source=self._source(),
+                                                     error=error, meta=meta))
+        self._count(outcome, url, error)
+
     def _article(self, item: ArticleItem) -> None:
         stored = self.store.put_bytes(item.body_html.encode("utf-8"), "html")
         obs = Observation(
@@ -93,17 +98,13 @@ class CatalogPipeline:
             self.counts["unchanged"] += 1
             return
         if item.error:
-            outcome, _ = self.catalog.record(Observation(url=item.url, source=self._source(),
-                                                         error=item.error, meta=meta))
-            self._count(outcome, item.url, item.error)
+            self._fail(item.url, item.error, meta)
             return
         actual = media.sniff(item.body[:4096])
         try:
             final = self.store.put_bytes(item.body, media.EXTENSIONS[actual])
         except FileTooLarge as exc:
-            outcome, _ = self.catalog.record(Observation(url=item.url, source=self._source(),
-                                                         error=str(exc), meta=meta))
-            self._count(outcome, item.url, str(exc))
+            self._fail(item.url, str(exc), meta)
             return
         error = "fichier vide" if not item.body else media.mismatch(
             _expected(item.url, item.content_type), actual)
@@ -128,11 +129,8 @@ class CatalogPipeline:
         without an error) still gets its line in the catalog."""
         for url, (referrer, text) in self.crawler.spider.links.items():
             if url not in self.answered:
-                error = "aucune réponse exploitable (redirections en boucle ?)"
-                outcome, _ = self.catalog.record(Observation(
-                    url=url, source=self._source(), error=error,
-                    meta={"referrers": [{"url": referrer, "text": text}]}))
-                self._count(outcome, url, error)
+                self._fail(url, "aucune réponse exploitable (redirections en boucle ?)",
+                           {"referrers": [{"url": referrer, "text": text}]})
 
     def close_spider(self, spider: Any = None) -> None:
         stats = self.crawler.stats

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from fonds.errors import FondsError, StorageError, read_only
+from fonds.errors import FondsError, read_only_error
 from fonds.models import (
     DocStatus,
     Document,
@@ -136,10 +136,10 @@ class Catalog:
             self._migrate()
         except sqlite3.DatabaseError as exc:
             self.db.close()
-            if read_only(path):
-                raise StorageError(f"catalogue {path} : le dossier de données est en lecture "
-                                   "seule (le catalogue SQLite doit pouvoir y écrire son "
-                                   "journal)") from None
+            storage = read_only_error(path, "le catalogue SQLite doit pouvoir y écrire son "
+                                            "journal")
+            if storage is not None:
+                raise storage from None
             raise FondsError(f"catalogue {path} : illisible ({exc})") from None
 
     def close(self) -> None:

@@ -40,16 +40,26 @@ def read_only(path: Path) -> bool:
         return False
 
 
+def disk_full(exc: BaseException) -> bool:
+    return (isinstance(exc, OSError) and exc.errno in _FULL) or "disk is full" in str(exc)
+
+
 def storage_error(exc: BaseException) -> StorageError | None:
     """The StorageError an OS or SQLite error stands for, or None if it is something else."""
     text = str(exc).lower()
-    if isinstance(exc, OSError) and exc.errno in _FULL or "disk is full" in text:
-        where = f" ({exc.filename})" if isinstance(exc, OSError) and exc.filename else ""
+    where = f" ({exc.filename})" if isinstance(exc, OSError) and exc.filename else ""
+    if disk_full(exc):
         return StorageError(f"espace disque insuffisant{where} : libérez de la place puis "
                             "relancez, la commande reprendra où elle s'est arrêtée")
-    if isinstance(exc, OSError) and exc.errno in _READ_ONLY or "readonly database" in text \
+    if (isinstance(exc, OSError) and exc.errno in _READ_ONLY) or "readonly database" in text \
             or "read-only" in text:
-        where = f" ({exc.filename})" if isinstance(exc, OSError) and exc.filename else ""
         return StorageError(f"le dossier de données n'est pas accessible en écriture{where} : "
                             "vérifiez FONDS_DATA_DIR et ses droits")
     return None
+
+
+def read_only_error(path: Path, why: str) -> StorageError | None:
+    """For a store that failed to open: the read-only StorageError if that is the cause."""
+    if not read_only(path):
+        return None
+    return StorageError(f"{path} : le dossier de données est en lecture seule ({why})")

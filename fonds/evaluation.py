@@ -111,10 +111,12 @@ def prepare(settings: Settings, files: list[Path], work_dir: Path, reuse: bool =
             raise FondsError(f"fichier introuvable : {path}")
     work_dir = work_dir.resolve()
     scratch = replace(settings, data_dir=work_dir, engine="embedded", ocr=False)
-    if not (reuse and scratch.catalog_path.is_file()):
+    fresh = not (reuse and scratch.catalog_path.is_file())
+    if fresh:
         _clear_keeping_vectors(work_dir, scratch.embeddings_path)
     with Catalog(scratch.catalog_path) as catalog:
-        if not reuse or not catalog.documents():
+        docs = catalog.documents()
+        if not docs:  # fresh, or a reused archive that never got its documents
             from ingest.pipeline import run_ingest
 
             say(f"import de {', '.join(str(f) for f in files)}…")
@@ -125,7 +127,8 @@ def prepare(settings: Settings, files: list[Path], work_dir: Path, reuse: bool =
                 run_ingest(scratch, catalog, engine, progress=None, say=say)
             finally:
                 engine.close()
-        corpus_id = {d.id: str(d.meta.get("corpus_id")) for d in catalog.documents()}
+            docs = catalog.documents()
+        corpus_id = {d.id: str(d.meta.get("corpus_id")) for d in docs}
     return scratch, corpus_id
 
 

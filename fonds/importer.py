@@ -6,7 +6,6 @@ same files twice records nothing new, and a killed import can simply be run agai
 
 from __future__ import annotations
 
-import errno
 import json
 import os
 from collections import Counter
@@ -19,6 +18,7 @@ from tqdm import tqdm
 
 from fonds import media
 from fonds.catalog import Catalog
+from fonds.errors import disk_full
 from fonds.files import FileStore, FileTooLarge
 from fonds.models import Observation, Outcome, RunKind
 from fonds.settings import Settings
@@ -85,8 +85,7 @@ def _file_observation(path: Path, store: FileStore) -> Observation:
     except FileTooLarge as exc:
         return Observation(url=url, source=SOURCE, error=str(exc), meta=meta)
     except OSError as exc:
-        if exc.errno in (errno.ENOSPC, errno.EDQUOT) or str(exc.filename or "").startswith(
-                str(store.root)):
+        if disk_full(exc) or str(exc.filename or "").startswith(str(store.root)):
             raise  # the data dir is full or read-only: not this document's fault
         return Observation(url=url, source=SOURCE, error=f"illisible ({exc.strerror})", meta=meta)
     if stored.size == 0:

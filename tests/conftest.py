@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,6 +23,19 @@ SHARED = ROOT.parent / "shared"
 CORPUS_PDFS = SHARED / "corpus" / "pdfs"
 ODD_PDFS = SHARED / "corpus" / "odd-pdfs"
 EVAL = SHARED / "eval"
+
+
+def child_env(**values: str) -> dict[str, str]:
+    """The environment for a `fonds` child process: ours without any FONDS_ setting (a
+    module fixture runs before isolated_env), plus these."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("FONDS_")} | values
+
+
+def run_fonds(env: dict[str, str], *args: str, timeout: float = 600
+              ) -> subprocess.CompletedProcess[str]:
+    """`python -m fonds ARGS` in a child process, from the checkout, output captured."""
+    return subprocess.run([sys.executable, "-m", "fonds", *args], env=env, cwd=ROOT,
+                          capture_output=True, text=True, timeout=timeout)
 
 
 def need_shared(path: Path) -> Path:

@@ -20,7 +20,7 @@ from fonds.engines.embedded import EmbeddedEngine
 from fonds.importer import import_paths
 from fonds.models import DocStatus, ExtractionStatus
 from fonds.settings import load_settings
-from tests.conftest import CORPUS_PDFS, ODD_PDFS, ROOT, ingest_dir, need_shared
+from tests.conftest import CORPUS_PDFS, ODD_PDFS, ROOT, child_env, ingest_dir, need_shared
 
 SCANS = ("an_courrier-depute-scan-1p-hires.pdf", "an_courrier-depute-scan-1p.pdf",
          "an_courrier-depute-scan-2p.pdf", "dinsic_lettre-engagement-decidim-scan.pdf")
@@ -166,8 +166,7 @@ def test_sigkill_mid_ingest_then_rerun_gives_the_same_index(tmp_path: Path) -> N
     config = load_settings({"data_dir": data_dir, "ocr": False, "embedder": "none"}, env={})
     with Catalog(config.catalog_path) as catalog:
         import_paths([CORPUS_PDFS], config, catalog, progress=False)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FONDS_")}
-    env |= {"FONDS_OCR": "false", "FONDS_EMBEDDER": "none"}
+    env = child_env(FONDS_OCR="false", FONDS_EMBEDDER="none")
     command = [sys.executable, "-m", "fonds", "--data-dir", str(data_dir), "ingest"]
     proc = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)

@@ -12,7 +12,7 @@ import pytest
 
 from fonds.catalog import Catalog
 from fonds.models import DocStatus
-from tests.conftest import ROOT, Fonds
+from tests.conftest import ROOT, Fonds, child_env
 
 
 def status(fonds: Fonds) -> dict:
@@ -157,7 +157,7 @@ def test_sigkill_mid_import_then_rerun_completes(tmp_path: Path) -> None:
             out.write(json.dumps({"_id": f"d{i}", "title": f"Fiche {i}",
                                   "text": f"Texte du document numéro {i}. " * 20}) + "\n")
     data_dir = tmp_path / "data"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FONDS_")}
+    env = child_env()
     command = [sys.executable, "-m", "fonds", "--data-dir", str(data_dir), "import", str(corpus)]
     proc = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)

@@ -10,6 +10,7 @@ import gzip
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 
 from fonds.demo.pdf import Section, make_pdf
 
@@ -48,11 +49,9 @@ def small_pdf() -> bytes:
                     "2020-01-01")
 
 
+@cache
 def _bomb() -> bytes:
     return gzip.compress(b"\0" * (BOMB_MB * 2**20), compresslevel=9)
-
-
-_BOMB: list[bytes] = []
 
 
 PRIVATE_URL = "http://10.255.255.1/interne.pdf"
@@ -78,9 +77,7 @@ def answer(path: str, send: Callable[..., None], raw: Callable[[bytes], None],
             "/hostile/boucle.pdf")
         send(302, headers={"Location": other})
     elif path == "/hostile/bombe.pdf":
-        if not _BOMB:
-            _BOMB.append(_bomb())
-        send(200, _BOMB[0], "application/pdf", {"Content-Encoding": "gzip"})
+        send(200, _bomb(), "application/pdf", {"Content-Encoding": "gzip"})
     elif path == "/hostile/enorme.pdf":
         # Declares more than the cap; the client must stop before reading it all.
         size = max_bytes + 2**20

@@ -39,7 +39,7 @@ from fonds.engines.base import (
 )
 from fonds.engines.doctable import DocTable
 from fonds.engines.vectors import VectorStore
-from fonds.errors import FondsError, StorageError, read_only
+from fonds.errors import FondsError, read_only_error
 from fonds.highlight import Matcher, highlight, osa_distance
 from fonds.query import ParsedQuery, parse, without_typos
 
@@ -121,9 +121,9 @@ class _Generation:
         try:
             self.index = tantivy.Index(self.schema, path=str(path / "tantivy"), reuse=True)
         except (OSError, ValueError) as exc:
-            if read_only(path):
-                raise StorageError(f"index {path} : le dossier de données est en lecture seule "
-                                   "(l'index doit pouvoir y poser son verrou)") from None
+            storage = read_only_error(path, "l'index doit pouvoir y poser son verrou")
+            if storage is not None:
+                raise storage from None
             raise FondsError(f"index {path} illisible ({exc})") from None
         self.index.register_tokenizer("fr", french.stemmed_analyzer())
         self.index.register_tokenizer("fr_exact", french.exact_analyzer())

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -20,7 +19,7 @@ from fonds.demo.content import ARTICLES
 from fonds.demo.server import ServedSite, SiteState, article_path
 from fonds.models import DocStatus
 from fonds.update import update_lock
-from tests.conftest import ROOT
+from tests.conftest import ROOT, child_env, run_fonds
 
 
 @pytest.fixture
@@ -39,21 +38,14 @@ def sources_file(tmp_path: Path, site: ServedSite) -> Path:
 
 
 def fonds_env(tmp_path: Path, site: ServedSite, private: bool = True) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FONDS_")}
-    return env | {"FONDS_DATA_DIR": str(tmp_path / "data"), "FONDS_CRAWL_DELAY_S": "0",
-                  "FONDS_SOURCES_FILE": str(sources_file(tmp_path, site)),
-                  "FONDS_CRAWL_ALLOW_PRIVATE": "true" if private else "false",
-                  "FONDS_OCR": "false", "FONDS_EMBEDDER": "none"}
-
-
-def fonds(env: dict[str, str], *args: str, timeout: float = 120
-          ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "fonds", *args], env=env, cwd=ROOT,
-                          capture_output=True, text=True, timeout=timeout)
+    return child_env(FONDS_DATA_DIR=str(tmp_path / "data"), FONDS_CRAWL_DELAY_S="0",
+                     FONDS_SOURCES_FILE=str(sources_file(tmp_path, site)),
+                     FONDS_CRAWL_ALLOW_PRIVATE="true" if private else "false",
+                     FONDS_OCR="false", FONDS_EMBEDDER="none")
 
 
 def last_crawl(env: dict[str, str]) -> dict:
-    status = json.loads(fonds(env, "status", "--json").stdout)
+    status = json.loads(run_fonds(env, "status", "--json").stdout)
     return next(r for r in status["runs"] if r["kind"] == "crawl")
 
 
@@ -63,7 +55,7 @@ def catalog(env: dict[str, str]) -> Catalog:
 
 def test_first_crawl_records_articles_documents_and_hard_cases(tmp_path, site) -> None:
     env = fonds_env(tmp_path, site)
-    result = fonds(env, "crawl")
+    result = run_fonds(env, "crawl")
     assert result.returncode == 0, result.stderr
     assert "Collecte terminée" in result.stdout
     counts = last_crawl(env)["counts"]
@@ -103,9 +95,9 @@ def test_first_crawl_records_articles_documents_and_hard_cases(tmp_path, site) -
 
 def test_second_crawl_downloads_nothing_unchanged(tmp_path, site) -> None:
     env = fonds_env(tmp_path, site)
-    fonds(env, "crawl")
+    run_fonds(env, "crawl")
     site.site.state.requests.clear()
-    fonds(env, "crawl")
+    run_fonds(env, "crawl")
     counts = last_crawl(env)["counts"]
     assert counts["new"] == 0 and counts["changed"] == 0
     assert counts["unchanged"] >= 20
@@ -116,16 +108,16 @@ def test_second_crawl_downloads_nothing_unchanged(tmp_path, site) -> None:
 
 def test_changed_file_and_gone_article(tmp_path, site) -> None:
     env = fonds_env(tmp_path, site)
-    fonds(env, "crawl")
+    run_fonds(env, "crawl")
     changed = ARTICLES[3].attachments[0].slug
     removed = ARTICLES[0]
     site.site.state.changed.add(changed)
     site.site.state.removed.add(removed.slug)
-    fonds(env, "crawl")
+    run_fonds(env, "crawl")
     counts = last_crawl(env)["counts"]
     assert counts["changed"] == 1 and counts["new"] == 0
     for _ in range(2):
-        fonds(env, "crawl")
+        run_fonds(env, "crawl")
     assert last_crawl(env)["counts"]["gone"] >= 1
     with catalog(env) as cat:
         gone = [d for d in cat.documents() if d.status is DocStatus.GONE]
@@ -136,7 +128,7 @@ def test_changed_file_and_gone_article(tmp_path, site) -> None:
 
 def test_private_addresses_are_refused_unless_allowed(tmp_path, site) -> None:
     env = fonds_env(tmp_path, site, private=False)
-    result = fonds(env, "crawl")
+    result = run_fonds(env, "crawl")
     assert result.returncode == 0
     assert site.site.state.requests == []
     assert last_crawl(env)["counts"]["new"] == 0
@@ -167,7 +159,7 @@ def test_a_second_update_exits_at_once(tmp_path, site) -> None:
     data_dir = Path(env["FONDS_DATA_DIR"])
     with update_lock(data_dir):
         started = time.monotonic()
-        result = fonds(env, "update")
+        result = run_fonds(env, "update")
         assert result.returncode == 3
         assert "déjà en cours" in result.stderr and "Traceback" not in result.stderr
         assert time.monotonic() - started < 30
@@ -178,7 +170,7 @@ def test_a_stale_lock_is_taken_over(tmp_path, site) -> None:
     data_dir = Path(env["FONDS_DATA_DIR"])
     data_dir.mkdir(parents=True)
     (data_dir / "update.lock").write_text("999999")  # a killed run's pid, no flock held
-    result = fonds(env, "update")
+    result = run_fonds(env, "update")
     assert result.returncode == 0, result.stderr
     assert "Verrou d'une mise à jour interrompue (pid 999999) repris" in result.stderr
 
@@ -205,19 +197,18 @@ def test_schedule_runs_and_stops_cleanly_on_sigterm(tmp_path, site) -> None:
 
 @pytest.mark.slow
 def test_demo_builds_a_searchable_archive_and_reruns_incrementally(tmp_path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FONDS_")}
-    env |= {"FONDS_DATA_DIR": str(tmp_path / "data"), "FONDS_OCR": "false"}
-    first = fonds(env, "demo", "--no-ui", timeout=600)
+    env = child_env(FONDS_DATA_DIR=str(tmp_path / "data"), FONDS_OCR="false")
+    first = run_fonds(env, "demo", "--no-ui", timeout=600)
     assert first.returncode == 0, first.stderr
     with catalog(env) as cat:
         active = [d for d in cat.documents(DocStatus.ACTIVE) if d.indexed]
         assert len(active) >= 10
         assert all(d.all_themes for d in active)
         assert sum("34" in d.all_departements for d in active) >= 3
-    found = json.loads(fonds(env, "search", "conseils citoyens", "--departement", "Hérault",
+    found = json.loads(run_fonds(env, "search", "conseils citoyens", "--departement", "Hérault",
                              "--json").stdout)
     assert found["total"] >= 3 and all("34" in h["departements"] for h in found["hits"])
-    second = fonds(env, "demo", "--no-ui", timeout=600)
+    second = run_fonds(env, "demo", "--no-ui", timeout=600)
     assert second.returncode == 0
     assert "0 nouveaux, 0 modifiés" in second.stdout
     assert "Rien à indexer" in second.stdout

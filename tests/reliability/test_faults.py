@@ -29,15 +29,10 @@ from fonds.engines.base import SearchRequest
 from fonds.engines.embedded import EmbeddedEngine
 from fonds.search import SearchService
 from fonds.settings import load_settings
-from tests.conftest import CORPUS_PDFS, ROOT, ingest_dir, need_shared
+from tests.conftest import CORPUS_PDFS, ROOT, child_env, ingest_dir, need_shared, run_fonds
 from tests.crawler.test_crawl import fonds_env
 
 pytestmark = pytest.mark.slow
-
-
-def run_fonds(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "fonds", *args], env=env, cwd=ROOT,
-                          capture_output=True, text=True, timeout=600)
 
 
 def kill_when(env: dict[str, str], args: tuple[str, ...], ready: Callable[[], bool],
@@ -56,9 +51,8 @@ def kill_when(env: dict[str, str], args: tuple[str, ...], ready: Callable[[], bo
 
 
 def plain_env(data: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FONDS_")}
-    return env | {"FONDS_DATA_DIR": str(data), "FONDS_OCR": "false",
-                  "FONDS_EMBEDDER": "none"} | extra
+    return child_env(**{"FONDS_DATA_DIR": str(data), "FONDS_OCR": "false",
+                        "FONDS_EMBEDDER": "none", **extra})
 
 
 def catalog_state(data: Path) -> tuple[dict[str, tuple], set[str]]:

@@ -17,7 +17,8 @@ from fonds.demo.content import ARTICLES
 from fonds.demo.server import ServedSite, SiteState, article_path
 from fonds.files import INCOMING
 from fonds.models import DocStatus
-from tests.crawler.test_crawl import fonds, fonds_env, last_crawl
+from tests.conftest import run_fonds
+from tests.crawler.test_crawl import fonds_env, last_crawl
 
 MAX_FILE_MB = 5
 
@@ -28,7 +29,7 @@ def crawled(tmp_path_factory):
     with ServedSite(SiteState(hostile=True, max_bytes=MAX_FILE_MB * 2**20)) as site:
         env = fonds_env(tmp_path, site) | {"FONDS_CRAWL_TIMEOUT_S": "2",
                                            "FONDS_MAX_FILE_MB": str(MAX_FILE_MB)}
-        result = fonds(env, "crawl", timeout=300)
+        result = run_fonds(env, "crawl", timeout=300)
         yield site, env, result
 
 
@@ -102,7 +103,7 @@ def test_nothing_half_written(crawled) -> None:
 def test_request_cap_stops_the_crawl_cleanly(tmp_path) -> None:
     with ServedSite(SiteState()) as site:
         env = fonds_env(tmp_path, site) | {"FONDS_CRAWL_MAX_REQUESTS": "8"}
-        result = fonds(env, "crawl")
+        result = run_fonds(env, "crawl")
         asked = len(site.site.state.requests)
     assert result.returncode == 0, result.stderr
     assert asked <= 8 + 8  # the cap, plus what was already in flight (2 hosts × 4)

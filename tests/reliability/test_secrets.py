@@ -8,9 +8,6 @@ exactly the situation where keys tend to leak into error messages.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -21,25 +18,23 @@ from scrapy.exceptions import IgnoreRequest
 from crawler.middlewares import SafetyMiddleware, is_private
 from fonds.cli import ui_environment
 from fonds.settings import load_settings
-from tests.conftest import ROOT
+from tests.conftest import child_env, run_fonds
 
 MASTER = "m4ster-k3y-do-not-leak"
 SEARCH = "s3arch-only-k3y"
 
 
 def meili_env(tmp_path: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FONDS_")}
-    return env | {"FONDS_DATA_DIR": str(tmp_path / "data"), "FONDS_ENGINE": "meilisearch",
-                  "FONDS_MEILI_URL": "http://127.0.0.1:9", "FONDS_MEILI_KEY": MASTER,
-                  "FONDS_MEILI_SEARCH_KEY": SEARCH, "FONDS_EMBEDDER": "none"}
+    return child_env(FONDS_DATA_DIR=str(tmp_path / "data"), FONDS_ENGINE="meilisearch",
+                     FONDS_MEILI_URL="http://127.0.0.1:9", FONDS_MEILI_KEY=MASTER,
+                     FONDS_MEILI_SEARCH_KEY=SEARCH, FONDS_EMBEDDER="none")
 
 
 @pytest.mark.parametrize("args", [("status",), ("status", "--json"), ("search", "conseil"),
                                   ("search", "conseil", "--json"), ("ingest",), ("reindex",)])
 def test_the_master_key_is_never_printed(tmp_path: Path, args: tuple[str, ...]) -> None:
     env = meili_env(tmp_path)
-    result = subprocess.run([sys.executable, "-m", "fonds", *args], env=env, cwd=ROOT,
-                            capture_output=True, text=True, timeout=120)
+    result = run_fonds(env, *args, timeout=120)
     assert "Traceback" not in result.stderr
     for secret in (MASTER, SEARCH):
         assert secret not in result.stdout and secret not in result.stderr, args

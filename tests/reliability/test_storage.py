@@ -8,10 +8,8 @@ read-only for root, hence a real read-only mount.
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,7 +18,7 @@ import pytest
 from fonds.catalog import Catalog
 from fonds.files import INCOMING
 from fonds.models import DocStatus
-from tests.conftest import CORPUS_PDFS, ROOT, need_shared
+from tests.conftest import CORPUS_PDFS, child_env, need_shared, run_fonds
 
 
 @pytest.fixture
@@ -38,10 +36,8 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
 
 
 def fonds(data: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FONDS_")}
-    env |= {"FONDS_DATA_DIR": str(data), "FONDS_OCR": "false", "FONDS_EMBEDDER": "none"}
-    return subprocess.run([sys.executable, "-m", "fonds", *args], env=env, cwd=ROOT,
-                          capture_output=True, text=True, timeout=300)
+    return run_fonds(child_env(FONDS_DATA_DIR=str(data), FONDS_OCR="false",
+                               FONDS_EMBEDDER="none"), *args)
 
 
 def test_full_disk_stops_with_one_line_and_loses_nothing(small_disk: Path, tmp_path: Path

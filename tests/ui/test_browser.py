@@ -3,7 +3,6 @@ download), against `fonds serve` on 127.0.0.1 with the real corpus archive."""
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import socket
@@ -14,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, child_env
 
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -35,8 +34,7 @@ def server(archive):
         pytest.skip("Debian chromium is not installed (.ci/run installs it)")
     config, _ = archive
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FONDS_")}
-    env |= {"FONDS_DATA_DIR": str(config.data_dir), "FONDS_OCR": "false"}
+    env = child_env(FONDS_DATA_DIR=str(config.data_dir), FONDS_OCR="false")
     proc = subprocess.Popen([sys.executable, "-m", "fonds", "serve", "--port", str(port)],
                             env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
