@@ -16,97 +16,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from fonds.catalog_schema import MIGRATIONS, SCHEMA_VERSION
 from fonds.errors import FondsError, read_only_error
 from fonds.models import (
     DocStatus,
     Document,
     ExtractionStatus,
+    Link,
     Observation,
     Outcome,
     PassageRecord,
     Run,
     RunKind,
 )
-
-# Each entry moves the schema one version forward; never edit a released one.
-MIGRATIONS: tuple[str, ...] = (
-    """
-    CREATE TABLE sources (
-        name TEXT PRIMARY KEY,
-        kind TEXT NOT NULL,
-        base_url TEXT,
-        config TEXT NOT NULL DEFAULT '{}'
-    );
-    CREATE TABLE documents (
-        id TEXT PRIMARY KEY,
-        canonical_url TEXT NOT NULL UNIQUE,
-        sha256 TEXT,
-        file_path TEXT,
-        media_type TEXT,
-        size INTEGER,
-        title TEXT,
-        source TEXT,
-        doc_type TEXT,
-        themes TEXT NOT NULL DEFAULT '[]',
-        departements TEXT NOT NULL DEFAULT '[]',
-        published TEXT,
-        first_seen TEXT NOT NULL,
-        last_seen TEXT NOT NULL,
-        status TEXT NOT NULL,
-        extraction_status TEXT NOT NULL DEFAULT 'pending',
-        error TEXT,
-        missed_runs INTEGER NOT NULL DEFAULT 0,
-        meta TEXT NOT NULL DEFAULT '{}'
-    );
-    CREATE INDEX documents_sha256 ON documents(sha256);
-    CREATE INDEX documents_status ON documents(status);
-    CREATE TABLE urls (
-        url TEXT PRIMARY KEY,
-        doc_id TEXT NOT NULL REFERENCES documents(id),
-        first_seen TEXT NOT NULL,
-        last_seen TEXT NOT NULL,
-        etag TEXT,
-        last_modified TEXT
-    );
-    CREATE INDEX urls_doc ON urls(doc_id);
-    CREATE TABLE runs (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        kind TEXT NOT NULL,
-        started TEXT NOT NULL,
-        finished TEXT,
-        counts TEXT NOT NULL DEFAULT '{}',
-        errors TEXT NOT NULL DEFAULT '[]'
-    );
-    """,
-    # 2: what the ingest stage produces. Passages keep their text so that the index can be
-    # rebuilt without extracting again; enrichment sits beside what the source said.
-    """
-    CREATE TABLE passages (
-        id TEXT PRIMARY KEY,
-        doc_id TEXT NOT NULL REFERENCES documents(id),
-        position INTEGER NOT NULL,
-        page INTEGER,
-        heading TEXT NOT NULL DEFAULT '',
-        text TEXT NOT NULL,
-        text_hash TEXT NOT NULL,
-        ocr INTEGER NOT NULL DEFAULT 0
-    );
-    CREATE INDEX passages_doc ON passages(doc_id, position);
-    ALTER TABLE documents ADD COLUMN ingested_sha256 TEXT;
-    ALTER TABLE documents ADD COLUMN ingested_at TEXT;
-    ALTER TABLE documents ADD COLUMN indexed INTEGER NOT NULL DEFAULT 0;
-    ALTER TABLE documents ADD COLUMN pages INTEGER;
-    ALTER TABLE documents ADD COLUMN language TEXT;
-    ALTER TABLE documents ADD COLUMN auto_title TEXT;
-    ALTER TABLE documents ADD COLUMN auto_themes TEXT NOT NULL DEFAULT '[]';
-    ALTER TABLE documents ADD COLUMN auto_departements TEXT NOT NULL DEFAULT '[]';
-    ALTER TABLE documents ADD COLUMN auto_doc_type TEXT;
-    ALTER TABLE documents ADD COLUMN auto_published TEXT;
-    ALTER TABLE documents ADD COLUMN notes TEXT NOT NULL DEFAULT '[]'
-    """,
-)
-
-SCHEMA_VERSION = len(MIGRATIONS)
 
 
 def now() -> str:
@@ -482,3 +404,27 @@ class Catalog:
         with self.transaction() as db:
             db.executemany("UPDATE documents SET indexed = ? WHERE id = ?",
                            [(int(indexed), d) for d in doc_ids])
+
+    # -- links (where a document was found) ---------------------------------------
+
+    def add_link(self, doc_id: str, link: Link) -> None:
+        """Record (or refresh) that an article links this document."""
+        stamp = now()
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO links (doc_id, article_url, article_title, link_text, themes,"
+                " article_date, first_seen, last_seen) VALUES (?,?,?,?,?,?,?,?)"
+                " ON CONFLICT(doc_id, article_url) DO UPDATE SET"
+                " article_title = excluded.article_title, link_text = excluded.link_text,"
+                " themes = excluded.themes, article_date = excluded.article_date,"
+                " last_seen = excluded.last_seen",
+                (doc_id, link.article_url, link.article_title, link.link_text,
+                 json.dumps(list(link.themes)), link.article_date, stamp, stamp))
+
+    def links(self, doc_id: str) -> list[Link]:
+        """The articles that link a document, most recently seen first."""
+        rows = self.db.execute(
+            "SELECT * FROM links WHERE doc_id = ? ORDER BY last_seen DESC, article_url",
+            (doc_id,))
+        return [Link(r["article_url"], r["article_title"], r["link_text"],
+                     tuple(json.loads(r["themes"])), r["article_date"]) for r in rows]

@@ -65,6 +65,17 @@ class Observation:
 
 
 @dataclass(frozen=True)
+class Link:
+    """An article that links a document: the context a bare PDF lacks."""
+
+    article_url: str
+    article_title: str = ""
+    link_text: str = ""
+    themes: tuple[str, ...] = ()  # the article's categories, as theme names
+    article_date: str | None = None  # ISO date of the article
+
+
+@dataclass(frozen=True)
 class Document:
     id: str
     canonical_url: str

@@ -7,7 +7,7 @@ import pytest
 
 from fonds.catalog import SCHEMA_VERSION, Catalog
 from fonds.errors import FondsError
-from fonds.models import DocStatus, ExtractionStatus, Observation, Outcome, RunKind
+from fonds.models import DocStatus, ExtractionStatus, Link, Observation, Outcome, RunKind
 
 
 @pytest.fixture
@@ -24,7 +24,8 @@ def test_schema_is_migrated_and_in_wal_mode(catalog: Catalog) -> None:
     assert catalog.schema_version == SCHEMA_VERSION
     assert catalog.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     tables = {r[0] for r in catalog.db.execute("SELECT name FROM sqlite_master")}
-    assert {"sources", "documents", "urls", "runs"} <= tables
+    assert {"documents", "urls", "runs", "links", "passages"} <= tables
+    assert "sources" not in tables  # never used; dropped by migration 3
 
 
 def test_reopening_does_not_migrate_twice(tmp_path: Path) -> None:
@@ -118,6 +119,19 @@ def test_runs_newest_first(catalog: Catalog) -> None:
 
 def test_failed_transaction_rolls_back(catalog: Catalog) -> None:
     with pytest.raises(RuntimeError), catalog.transaction() as db:
-        db.execute("INSERT INTO sources (name, kind) VALUES ('a', 'wordpress')")
+        db.execute("INSERT INTO runs (kind, started) VALUES ('crawl', 'x')")
         raise RuntimeError("boom")
-    assert catalog.db.execute("SELECT COUNT(*) FROM sources").fetchone()[0] == 0
+    assert catalog.db.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == 0
+
+
+def test_links_keep_the_articles_that_link_a_document(catalog: Catalog) -> None:
+    _, doc_id = catalog.record(obs("https://example.org/guide.pdf"))
+    first = Link("https://example.org/sante/", "Santé des habitants", "Accéder au document",
+                 ("santé",), "2021-02-08")
+    catalog.add_link(doc_id, first)
+    catalog.add_link(doc_id, Link("https://example.org/autre/", "Autre article", "guide"))
+    catalog.add_link(doc_id, first)  # seen again: refreshed, not duplicated
+    links = catalog.links(doc_id)
+    assert sorted(link.article_url for link in links) == [
+        "https://example.org/autre/", "https://example.org/sante/"]
+    assert next(x for x in links if x.article_url.endswith("sante/")) == first
