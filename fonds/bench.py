@@ -320,7 +320,7 @@ def bench_crawl(work_dir: Path, progress: Callable[[str], None] = lambda m: None
     import sys
 
     from fonds.catalog import Catalog
-    from fonds.demo.server import ServedSite
+    from replica.server import ServedSite
 
     shutil.rmtree(work_dir, ignore_errors=True)
     work_dir.mkdir(parents=True)
@@ -347,7 +347,7 @@ def bench_crawl(work_dir: Path, progress: Callable[[str], None] = lambda m: None
                               "changed": counts["changed"], "unchanged": counts["unchanged"],
                               "failed": counts["failed"],
                               "requests_per_s": round(counts["requests"] / seconds, 1)}
-    return {"site": "replica (fonds.demo)", **results, "environment": environment()}
+    return {"site": "replica (replica/)", **results, "environment": environment()}
 
 
 def format_crawl(report: dict[str, Any]) -> str:

@@ -85,9 +85,9 @@ def demo(ctx: click.Context, no_ui: bool) -> None:
     from dataclasses import replace
 
     from crawler.run import demo_sources, run_crawl
-    from fonds.demo.server import DEMO_PORT, ServedSite
     from fonds.render import format_crawl, format_ingest
     from ingest.pipeline import ingest_archive
+    from replica.server import DEMO_PORT, ServedSite
 
     # The replica lives on loopback: allow it for this run only, and skip politeness delays.
     settings = replace(_settings(ctx), crawl_allow_private=True, crawl_delay_s=0.0)

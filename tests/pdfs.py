@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import zlib
 
-from fonds.demo.pdf import build, stream
+from replica.pdf import build, stream
 
 
 def text_pdf(pages: list[str]) -> bytes:

@@ -15,10 +15,10 @@ from scrapy.http import HtmlResponse, Request
 from crawler.sources import Source
 from crawler.spiders.wordpress import WordPressSpider, is_document_link
 from fonds.catalog import Catalog
-from fonds.demo.content import ARTICLES
-from fonds.demo.server import ServedSite, SiteState, article_path
 from fonds.models import DocStatus
 from fonds.update import update_lock
+from replica.content import ARTICLES
+from replica.server import ServedSite, SiteState, article_path
 from tests.conftest import ROOT, child_env, run_fonds
 
 

@@ -24,11 +24,11 @@ import numpy as np
 import pytest
 
 from fonds.catalog import Catalog
-from fonds.demo.server import ServedSite, SiteState
 from fonds.engines.base import SearchRequest
 from fonds.engines.embedded import EmbeddedEngine
 from fonds.search import SearchService
 from fonds.settings import load_settings
+from replica.server import ServedSite, SiteState
 from tests.conftest import CORPUS_PDFS, ROOT, child_env, ingest_dir, need_shared, run_fonds
 from tests.crawler.test_crawl import fonds_env
 

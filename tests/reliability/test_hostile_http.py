@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 
 from fonds.catalog import Catalog
-from fonds.demo import hostile
-from fonds.demo.content import ARTICLES
-from fonds.demo.server import ServedSite, SiteState, article_path
 from fonds.files import INCOMING
 from fonds.models import DocStatus
+from replica.content import ARTICLES
+from replica.server import ServedSite, SiteState, article_path
+from tests import hostile_site as hostile
 from tests.conftest import run_fonds
 from tests.crawler.test_crawl import fonds_env, last_crawl
 
@@ -26,7 +26,7 @@ MAX_FILE_MB = 5
 @pytest.fixture(scope="module")
 def crawled(tmp_path_factory):
     tmp_path = tmp_path_factory.mktemp("hostile")
-    with ServedSite(SiteState(hostile=True, max_bytes=MAX_FILE_MB * 2**20)) as site:
+    with ServedSite(SiteState(hostile=hostile.Hostile(), max_bytes=MAX_FILE_MB * 2**20)) as site:
         env = fonds_env(tmp_path, site) | {"FONDS_CRAWL_TIMEOUT_S": "2",
                                            "FONDS_MAX_FILE_MB": str(MAX_FILE_MB)}
         result = run_fonds(env, "crawl", timeout=300)

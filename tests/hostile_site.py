@@ -1,4 +1,4 @@
-"""What a hostile or broken web server does, for the replica's hostile mode (tests only).
+"""What a hostile or broken web server does: the replica's hostile mode (tests only).
 
 Each case is a link on one article of the replica and an answer under /hostile/: the crawl
 must finish, record each with a status and a reason, and leave nothing half-written.
@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 
-from fonds.demo.pdf import Section, make_pdf
+from replica.pdf import Section, make_pdf
 
 SLOW_S = 4.0  # longer than the tests' request timeout
 BOMB_MB = 300  # inflated size of the gzip bomb
@@ -93,3 +93,14 @@ def answer(path: str, send: Callable[..., None], raw: Callable[[bytes], None],
     else:
         return False
     return True
+
+
+class Hostile:
+    """The replica's HostileMode: pass `SiteState(hostile=Hostile())`."""
+
+    def links(self) -> str:
+        return links()
+
+    def answer(self, path: str, send: Callable[..., None], raw: Callable[[bytes], None],
+               max_bytes: int) -> bool:
+        return answer(path, send, raw, max_bytes)

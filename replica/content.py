@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from fonds.demo.pdf import Section
+from replica.pdf import Section
 
 CATEGORIES = {
     "participation-des-habitants": "Participation des habitants",

@@ -14,19 +14,30 @@ import json
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Protocol
 from urllib.parse import parse_qs, urlsplit
 
-from fonds.demo import hostile
-from fonds.demo.content import ARTICLES, CATEGORIES, Article, Attachment
-from fonds.demo.pdf import Section, make_pdf
+from fonds.errors import FondsError
+from replica.content import ARTICLES, CATEGORIES, Article, Attachment
+from replica.pdf import Section, make_pdf
 
 PER_PAGE = 3
 SLOW_SECONDS = 1.0
 # Published a fixed time ago: Last-Modified must not move between runs.
 PUBLISHED = formatdate(1_600_000_000, usegmt=True)
+
+
+class HostileMode(Protocol):
+    """Broken answers a test adds to the replica (tests/hostile_site.py): extra links on the
+    first article, the answers to them, a windows-1252 article and a cut sitemap."""
+
+    def links(self) -> str: ...
+    def answer(self, path: str, send: Callable[..., None], raw: Callable[[bytes], None],
+               max_bytes: int) -> bool: ...
 
 
 @dataclass
@@ -37,9 +48,9 @@ class SiteState:
     changed: set[str] = field(default_factory=set)  # attachment slugs with a new version
     requests: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
     busy_once: set[str] = field(default_factory=set)  # paths already answered 503 once
-    # Tests only: broken answers (fonds.demo.hostile), an article in windows-1252 without
-    # a charset, an invalid post sitemap. max_bytes is the crawler's size cap.
-    hostile: bool = False
+    # Tests only: broken answers, an article in windows-1252 without a charset, an invalid
+    # post sitemap. max_bytes is the crawler's size cap.
+    hostile: HostileMode | None = None
     max_bytes: int = 5 * 2**20
 
     def articles(self) -> list[Article]:
@@ -102,8 +113,8 @@ class ReplicaSite:
         links = "".join(f"<p><a href=\"{self.attachment_url(article, a)}\">"
                         f"{html.escape(a.link_text)}</a></p>" for a in article.attachments)
         links += self._hard_cases(article)
-        if self.state.hostile and article is ARTICLES[0]:
-            links += hostile.links()
+        if self.state.hostile is not None and article is ARTICLES[0]:
+            links += self.state.hostile.links()
         body = (f"<article class=\"post type-post\"><header class=\"entry-header\">"
                 f"<h1 class=\"entry-title\">{html.escape(article.title)}</h1>"
                 f"<time class=\"entry-date published\" datetime=\"{article.date}T10:00:00+01:00\">"
@@ -153,7 +164,7 @@ class ReplicaSite:
                            for name in ("post-sitemap.xml", "category-sitemap.xml"))
             return (f"<?xml version=\"1.0\" encoding=\"UTF-8\"?><sitemapindex xmlns=\"http://"
                     f"www.sitemaps.org/schemas/sitemap/0.9\">{body}</sitemapindex>").encode()
-        if kind == "post" and self.state.hostile:
+        if kind == "post" and self.state.hostile is not None:
             return b"<?xml version=\"1.0\"?><urlset><url><loc>http://"  # cut short
         if kind == "post":
             urls = [(f"{self.site_base}{article_path(a)}", a.date) for a in self.state.articles()]
@@ -254,12 +265,12 @@ def _handler(site: ReplicaSite, official: bool) -> type[BaseHTTPRequestHandler]:
                     return self._send(404, _page("Introuvable", "<p>404</p>", ""))
                 return self._send(200, site.listing_html(CATEGORIES[parts[1]], chosen, page,
                                                          f"/category/{parts[1]}/"))
-            if site.state.hostile and hostile.answer(path, self._send, self._raw,
-                                                     site.state.max_bytes):
+            if site.state.hostile is not None and site.state.hostile.answer(
+                    path, self._send, self._raw, site.state.max_bytes):
                 return None
             for article in articles:
                 if path == article_path(article):
-                    if site.state.hostile and article is ARTICLES[1]:
+                    if site.state.hostile is not None and article is ARTICLES[1]:
                         # windows-1252 bytes, and neither header nor page names a charset
                         page = site.article_html(article).decode().replace(
                             '<meta charset="UTF-8">', "")
@@ -318,10 +329,14 @@ class _Server(ThreadingHTTPServer):
 
 
 def _bind(host: str, port: int, handler: type[BaseHTTPRequestHandler]) -> ThreadingHTTPServer:
+    """Fail loudly when a fixed port is taken: document ids are hashes of URLs, so the
+    demo on another port would be another archive."""
     try:
         return _Server((host, port), handler)
-    except OSError:  # the fixed port is taken: any port will do
-        return _Server((host, 0), handler)
+    except OSError as exc:
+        raise FondsError(f"le port {port} de {host} est déjà pris ({exc.strerror}) : "
+                         "arrêtez l'autre programme ou choisissez un autre port "
+                         "(fonds demo --site-port)") from None
 
 
 class ServedSite:

@@ -1,1 +1,0 @@
-"""The offline demo: a local replica of the resource centre's WordPress site."""
