@@ -21,7 +21,7 @@ from pathlib import Path
 from fonds.engines import embedded, ranking
 from fonds.engines.base import DEFAULT_SEMANTIC_RATIO, Mode
 from fonds.engines.embedded import EmbeddedEngine
-from fonds.evaluation import load_qrels, load_queries, mode_ranker, prepare, score
+from fonds.app.evaluation import load_qrels, load_queries, mode_ranker, prepare, score
 from fonds.search import SearchService
 from fonds.settings import load_settings
 

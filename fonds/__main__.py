@@ -1,4 +1,4 @@
-from fonds.cli import main
+from fonds.app.cli import main
 
 if __name__ == "__main__":
     main()

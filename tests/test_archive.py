@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from fonds.catalog import Catalog
-from fonds.cli import cli
+from fonds.app.cli import cli
 from fonds.engines.embedded import EmbeddedEngine
 from fonds.importer import import_paths
 from fonds.models import DocStatus, ExtractionStatus

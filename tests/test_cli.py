@@ -7,7 +7,7 @@ import sys
 import pytest
 from click.testing import CliRunner
 
-from fonds.cli import cli
+from fonds.app.cli import cli
 from tests.conftest import ROOT, Fonds
 
 COMMANDS = ["demo", "crawl", "ingest", "import", "update", "schedule", "search", "reindex",

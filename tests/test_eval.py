@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from fonds.catalog import Catalog
-from fonds.evaluation import metrics
+from fonds.app.evaluation import metrics
 from tests.conftest import Fonds
 
 

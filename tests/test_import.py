@@ -140,7 +140,7 @@ def test_file_over_the_size_cap_is_recorded_as_failed(
     big.write_bytes(b"%PDF-1.4\n" + b"0" * (2 * 2**20))
     from click.testing import CliRunner
 
-    from fonds.cli import cli
+    from fonds.app.cli import cli
 
     result = CliRunner().invoke(
         cli, ["--data-dir", str(data_dir), "import", str(big)], env={"FONDS_MAX_FILE_MB": "1"}

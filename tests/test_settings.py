@@ -3,6 +3,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from fonds.errors import SettingsError
 from fonds.settings import SETTINGS, load_settings
@@ -78,3 +80,40 @@ def test_every_setting_is_documented_in_readme() -> None:
         assert f"`{setting.name}`" in readme, setting.name
         assert f"`{setting.env}`" in readme, setting.env
         assert setting.help
+
+
+# -- bounds (issue 15 §16): a setting out of range stops start-up with one French line --
+
+@pytest.mark.parametrize(("variable", "value"), [
+    ("FONDS_GONE_AFTER_RUNS", "0"),  # would retire everything just seen
+    ("FONDS_EMBED_BATCH_SIZE", "0"),
+    ("FONDS_EMBED_BATCH_SIZE", "-3"),
+    ("FONDS_CRAWL_DELAY_S", "inf"),  # a crawl that never ends
+    ("FONDS_CRAWL_DELAY_S", "nan"),
+    ("FONDS_CRAWL_TIMEOUT_S", "-1"),
+    ("FONDS_MAX_FILE_MB", "0"),
+    ("FONDS_DATA_DIR", ""),
+    ("FONDS_DATA_DIR", "   "),
+])
+def test_out_of_bounds_settings_are_refused(variable: str, value: str) -> None:
+    with pytest.raises(SettingsError, match=variable):
+        load_settings(env={variable: value})
+
+
+def test_a_fonds_toml_that_is_not_utf8_is_one_clear_line(tmp_path: Path) -> None:
+    (tmp_path / "fonds.toml").write_bytes('data_dir = "Hérault"\n'.encode("latin-1"))
+    with pytest.raises(SettingsError, match="UTF-8"):
+        load_settings(env={})
+
+
+@given(st.sampled_from([s for s in SETTINGS if s.kind in (int, float)]),
+       st.one_of(st.integers(), st.floats(allow_nan=True, allow_infinity=True)))
+def test_any_number_is_accepted_within_bounds_or_refused_with_a_reason(setting, value) -> None:
+    text = repr(value) if isinstance(value, float) else str(value)
+    try:
+        settings = load_settings(env={setting.env: text})
+    except SettingsError as exc:
+        assert setting.env in str(exc)
+        return
+    got = getattr(settings, setting.name)
+    assert setting.low <= got <= setting.high

@@ -16,7 +16,6 @@ from crawler.sources import Source
 from crawler.spiders.wordpress import WordPressSpider, is_document_link
 from fonds.catalog import Catalog
 from fonds.models import DocStatus
-from fonds.update import update_lock
 from replica.content import ARTICLES
 from replica.server import ServedSite, SiteState, article_path
 from tests.conftest import ROOT, child_env, run_fonds
@@ -152,27 +151,6 @@ def test_article_parsing_on_a_saved_page(site) -> None:
     assert spider.links[requested[0]][1] == "Accéder au guide"
     assert is_document_link("https://x.fr/wp-content/uploads/2019/a.odt")
     assert not is_document_link("https://x.fr/2019/03/article/")
-
-
-def test_a_second_update_exits_at_once(tmp_path, site) -> None:
-    env = fonds_env(tmp_path, site)
-    data_dir = Path(env["FONDS_DATA_DIR"])
-    with update_lock(data_dir):
-        started = time.monotonic()
-        result = run_fonds(env, "update")
-        assert result.returncode == 3
-        assert "déjà en cours" in result.stderr and "Traceback" not in result.stderr
-        assert time.monotonic() - started < 30
-
-
-def test_a_stale_lock_is_taken_over(tmp_path, site) -> None:
-    env = fonds_env(tmp_path, site)
-    data_dir = Path(env["FONDS_DATA_DIR"])
-    data_dir.mkdir(parents=True)
-    (data_dir / "update.lock").write_text("999999")  # a killed run's pid, no flock held
-    result = run_fonds(env, "update")
-    assert result.returncode == 0, result.stderr
-    assert "Verrou d'une mise à jour interrompue (pid 999999) repris" in result.stderr
 
 
 def test_schedule_runs_and_stops_cleanly_on_sigterm(tmp_path, site) -> None:

@@ -10,7 +10,7 @@ import streamlit as st
 from click.testing import CliRunner
 from streamlit.testing.v1 import AppTest
 
-from fonds.cli import cli
+from fonds.app.cli import cli
 from fonds.engines.base import Filters, Mode, SearchRequest
 from fonds.errors import FondsError
 from fonds.search import SearchService, build_filters

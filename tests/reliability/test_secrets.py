@@ -16,7 +16,7 @@ from scrapy import Request
 from scrapy.exceptions import IgnoreRequest
 
 from crawler.middlewares import SafetyMiddleware, is_private
-from fonds.cli import ui_environment
+from fonds.app.cli import ui_environment
 from fonds.settings import load_settings
 from tests.conftest import child_env, run_fonds
 

@@ -338,7 +338,7 @@ def bench_crawl(work_dir: Path, progress: Callable[[str], None] = lambda m: None
             progress(f"collecte {label}…")
             started = time.perf_counter()
             subprocess.run([sys.executable, "-m", "fonds", "crawl"], env=env, check=True,
-                           capture_output=True, cwd=Path(__file__).resolve().parent.parent)
+                           capture_output=True, cwd=Path(__file__).resolve().parents[2])
             seconds = time.perf_counter() - started
             with Catalog(work_dir / "data" / "catalog.sqlite") as catalog:
                 counts = dict(catalog.runs(limit=1)[0].counts)

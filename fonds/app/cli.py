@@ -1,7 +1,7 @@
-"""The `fonds` command: a thin click layer over the library in fonds/.
+"""The `fonds` command: a thin click layer over `Archive` (fonds/app/archive.py).
 
 Every error a user can cause ends in one line on stderr and a non-zero exit, never a
-traceback. Commands whose stage has not landed yet say so and exit 2.
+traceback. Nothing printed carries a control character from a document (terminal escapes).
 """
 
 from __future__ import annotations
@@ -16,8 +16,25 @@ from typing import Any, NoReturn
 import click
 
 from fonds import __version__
-from fonds.errors import FondsError, NotAvailableError, storage_error
+from fonds.app.archive import Archive
+from fonds.errors import FondsError, storage_error
 from fonds.settings import Settings, load_settings
+from fonds.text import printable
+
+# Bounds of what a user can ask: beyond them an answer would mean nothing (a page past
+# every result, a year no document has) or cost memory the request does not deserve.
+MAX_PAGE = 1000
+YEARS = click.IntRange(1000, 2999)
+PORTS = click.IntRange(1, 65535)
+
+
+def echo(message: str, err: bool = False) -> None:
+    """click.echo without the control characters a document's text may carry."""
+    click.echo(printable(message), err=err)
+
+
+def _say(message: str) -> None:
+    echo(message, err=True)
 
 
 class UserError(click.ClickException):
@@ -26,7 +43,7 @@ class UserError(click.ClickException):
         self.exit_code = exit_code
 
     def show(self, file: Any = None) -> None:
-        click.echo(f"fonds : {self.format_message()}", err=True)
+        echo(f"fonds : {self.format_message()}", err=True)
 
 
 class FondsGroup(click.Group):
@@ -46,10 +63,8 @@ def _settings(ctx: click.Context) -> Settings:
     return ctx.ensure_object(dict)["settings"]
 
 
-def _not_available(command: str, issue: str) -> NoReturn:
-    raise NotAvailableError(
-        f"« fonds {command} » n'est pas encore disponible dans cette version ({issue})."
-    )
+def _archive(ctx: click.Context) -> Archive:
+    return Archive(_settings(ctx))
 
 
 @click.group(cls=FondsGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -73,32 +88,39 @@ def cli(ctx: click.Context, data_dir: Path | None, engine: str | None) -> None:
 
 @cli.command("demo")
 @click.option("--no-ui", is_flag=True, help="Stop after the ingest instead of opening the UI.")
+@click.option("--port", type=PORTS, default=8501, show_default=True, help="Port of the UI.")
+@click.option("--site-port", type=PORTS, default=None,
+              help="Port of the replica site [default: 8765].")
 @click.pass_context
-def demo(ctx: click.Context, no_ui: bool) -> None:
+def demo(ctx: click.Context, no_ui: bool, port: int, site_port: int | None) -> None:
     """Serve the bundled replica site on 127.0.0.1, crawl it, ingest, open the UI (offline).
 
     The replica is a WordPress-like copy of the resource centre (articles of the seed page,
-    generated PDFs, and the hard cases of real crawls). Data goes to the data dir.
+    generated PDFs, and the hard cases of real crawls). Data goes to the data dir. Both
+    ports are checked before anything is crawled.
 
     Example: fonds demo --no-ui
     """
     from dataclasses import replace
 
-    from crawler.run import demo_sources, run_crawl
+    from crawler.run import demo_sources
     from fonds.render import format_crawl, format_ingest
-    from ingest.pipeline import ingest_archive
     from replica.server import DEMO_PORT, ServedSite
 
-    # The replica lives on loopback: allow it for this run only, and skip politeness delays.
-    settings = replace(_settings(ctx), crawl_allow_private=True, crawl_delay_s=0.0)
-    with ServedSite(port=DEMO_PORT) as site:
-        click.echo(f"Site de démonstration : {site.base_url}")
-        runs = run_crawl(settings, demo_sources(site.base_url, site.site.official_base))
-        click.echo(format_crawl(runs))
-    report = ingest_archive(settings, say=lambda m: click.echo(m, err=True))
-    click.echo(format_ingest(report))
+    # The replica lives on loopback: allow it for this run only, skip politeness delays,
+    # and show the maintenance page (a demo has no visitors to hide it from).
+    settings = replace(_settings(ctx), crawl_allow_private=True, crawl_delay_s=0.0,
+                       ui_show_maintenance=True)
     if not no_ui:
-        _serve(settings, "127.0.0.1", 8501)
+        _check_port("127.0.0.1", port)
+    archive = Archive(settings)
+    with ServedSite(port=site_port or DEMO_PORT) as site:
+        echo(f"Site de démonstration : {site.base_url}")
+        runs = archive.crawl(demo_sources(site.base_url, site.site.official_base))
+        echo(format_crawl(runs))
+    echo(format_ingest(archive.ingest(say=_say)))
+    if not no_ui:
+        _serve(settings, "127.0.0.1", port)
 
 
 @cli.command("crawl")
@@ -112,20 +134,18 @@ def crawl(ctx: click.Context, source_name: str | None) -> None:
 
     Example: fonds crawl --source villes-et-territoires
     """
-    from crawler.run import run_crawl
-    from crawler.sources import load_sources, pick
     from fonds.render import format_crawl
 
-    settings = _settings(ctx)
-    runs = run_crawl(settings, pick(load_sources(), source_name))
-    click.echo(format_crawl(runs))
+    echo(format_crawl(_archive(ctx).crawl(source_name=source_name, say=_say)))
 
 
 @cli.command("ingest")
 @click.option("--rebuild", is_flag=True,
               help="Re-process every document into a fresh index (swapped in at the end).")
+@click.option("--retry-failed", is_flag=True,
+              help="Also retry every document whose extraction failed, whatever the reason.")
 @click.pass_context
-def ingest(ctx: click.Context, rebuild: bool) -> None:
+def ingest(ctx: click.Context, rebuild: bool, retry_failed: bool) -> None:
     """Extract, enrich, chunk, embed and index what is new or changed; remove what is gone.
 
     A rerun with nothing changed does no extraction and no embedding. Every document ends
@@ -134,11 +154,9 @@ def ingest(ctx: click.Context, rebuild: bool) -> None:
     Example: fonds ingest
     """
     from fonds.render import format_ingest
-    from ingest.pipeline import ingest_archive
 
-    report = ingest_archive(_settings(ctx), rebuild=rebuild,
-                            say=lambda m: click.echo(m, err=True))
-    click.echo(format_ingest(report))
+    report = _archive(ctx).ingest(rebuild=rebuild, retry_failed=retry_failed, say=_say)
+    echo(format_ingest(report))
 
 
 @cli.command("import")
@@ -152,16 +170,10 @@ def import_(ctx: click.Context, paths: tuple[Path, ...]) -> None:
 
     Example: fonds import ../shared/corpus/pdfs rapports/bilan-2019.pdf corpus.jsonl
     """
-    from fonds.catalog import Catalog
-    from fonds.importer import import_paths
     from fonds.status import format_counts
 
-    settings = _settings(ctx)
-    with Catalog(settings.catalog_path) as catalog:
-        report = import_paths(
-            list(paths), settings, catalog, on_error=lambda m: click.echo(m, err=True)
-        )
-    click.echo(f"Import terminé : {format_counts(report.counts)}.")
+    report = _archive(ctx).import_paths(paths, on_error=_say)
+    echo(f"Import terminé : {format_counts(report.counts)}.")
     if report.counts.get("failed"):
         sys.exit(1)
 
@@ -171,17 +183,16 @@ def import_(ctx: click.Context, paths: tuple[Path, ...]) -> None:
 def update(ctx: click.Context) -> None:
     """Crawl then ingest, under a lock: what a schedule runs.
 
-    A second update while one runs exits at once (code 3); the lock of a killed run is
-    taken over.
+    A second writer (update, crawl, ingest, import, reindex) while one runs exits at once
+    (code 3); the lock of a killed run is taken over.
 
     Example: fonds update
     """
     from fonds.render import format_crawl, format_ingest
-    from fonds.update import run_update
 
-    runs, report = run_update(_settings(ctx), say=lambda m: click.echo(m, err=True))
-    click.echo(format_crawl(runs))
-    click.echo(format_ingest(report))
+    runs, report = _archive(ctx).update(say=_say)
+    echo(format_crawl(runs))
+    echo(format_ingest(report))
 
 
 @cli.command("schedule")
@@ -195,11 +206,11 @@ def schedule(ctx: click.Context, every: str, runs: int | None) -> None:
 
     Example: fonds schedule --every 24h
     """
-    from fonds.update import parse_every
-    from fonds.update import schedule as run_schedule
+    from fonds.app.update import parse_every
+    from fonds.app.update import schedule as run_schedule
 
     seconds = parse_every(every)
-    run_schedule(seconds, _settings(ctx).data_dir, lambda m: click.echo(m), runs)
+    run_schedule(seconds, _settings(ctx), echo, runs)
 
 
 @cli.command("search")
@@ -208,8 +219,8 @@ def schedule(ctx: click.Context, every: str, runs: int | None) -> None:
 @click.option("--departement", multiple=True, help="INSEE code or name: 34, Hérault.")
 @click.option("--type", "doc_type", multiple=True, help="Document type: guide, rapport...")
 @click.option("--source", multiple=True, help="Source name.")
-@click.option("--year-from", type=int, default=None, help="First publication year.")
-@click.option("--year-to", type=int, default=None, help="Last publication year.")
+@click.option("--year-from", type=YEARS, default=None, help="First publication year.")
+@click.option("--year-to", type=YEARS, default=None, help="Last publication year.")
 @click.option("--mode", type=click.Choice(["keyword", "semantic", "hybrid"]), default="hybrid",
               show_default=True, help="Words, meaning, or both.")
 @click.option("--semantic-ratio", type=click.FloatRange(0, 1), default=None,
@@ -217,7 +228,7 @@ def schedule(ctx: click.Context, every: str, runs: int | None) -> None:
 @click.option("--sort", type=click.Choice(["relevance", "date"]), default="relevance",
               show_default=True)
 @click.option("--limit", type=click.IntRange(1, 100), default=10, show_default=True)
-@click.option("--page", type=click.IntRange(1), default=1, show_default=True)
+@click.option("--page", type=click.IntRange(1, MAX_PAGE), default=1, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the documented JSON shape.")
 @click.pass_context
 def search(ctx: click.Context, query: str, theme: tuple[str, ...], departement: tuple[str, ...],
@@ -232,55 +243,42 @@ def search(ctx: click.Context, query: str, theme: tuple[str, ...], departement: 
     """
     from fonds.engines.base import DEFAULT_SEMANTIC_RATIO, Mode, SearchRequest, Sort
     from fonds.render import format_result
-    from fonds.search import SearchService, build_filters, result_json
+    from fonds.search import build_filters, result_json
 
-    settings = _settings(ctx)
-    service = SearchService(settings)
+    if semantic_ratio is not None and semantic_ratio != semantic_ratio:  # NaN
+        raise FondsError("--semantic-ratio doit être un nombre entre 0 et 1")
+    archive = _archive(ctx)
     filters = build_filters(theme, departement, doc_type, source, year_from, year_to)
-    service.check_filters(filters)
+    archive.searcher.check_filters(filters)
     request = SearchRequest(
         query=query, filters=filters, mode=Mode(mode),
         semantic_ratio=DEFAULT_SEMANTIC_RATIO if semantic_ratio is None else semantic_ratio,
         sort=Sort(sort), offset=(page - 1) * limit, limit=limit,
     )
-    result = service.search(request)
+    result = archive.search(request)
     if as_json:
-        click.echo(json.dumps(result_json(request, result), ensure_ascii=False, indent=2))
+        echo(json.dumps(result_json(request, result), ensure_ascii=False, indent=2))
     else:
+        # format_result cleans every document value itself and adds its own bold escapes
         click.echo(format_result(request, result, bold=sys.stdout.isatty()))
 
 
 @cli.command("reindex")
+@click.option("--force", is_flag=True,
+              help="Replace the index even when the catalog describes much less than it holds.")
 @click.pass_context
-def reindex(ctx: click.Context) -> None:
+def reindex(ctx: click.Context, force: bool) -> None:
     """Rebuild the index from the catalog's passages and cached vectors, without downtime.
 
     Nothing is extracted or embedded again (vectors come from the cache); searches keep
-    answering from the old index until the new one replaces it.
+    answering from the old index until the new one replaces it. A catalog that describes
+    less than half of what the index holds (truncated, restored from an old copy) stops
+    the rebuild unless --force is given.
 
     Example: fonds reindex
     """
-    from fonds.catalog import Catalog
-    from fonds.engines import open_engine
-    from fonds.models import DocStatus, RunKind
-    from ingest.pipeline import reindex_documents
-
-    settings = _settings(ctx)
-    engine = open_engine(settings)
-    try:
-        with Catalog(settings.catalog_path) as catalog:
-            run_id = catalog.start_run(RunKind.REINDEX)
-            docs = [d for d in catalog.documents(DocStatus.ACTIVE) if d.indexed]
-            meta = engine.meta()
-            with engine.rebuild() as fresh:
-                fresh.apply_settings()
-                if meta:
-                    fresh.set_meta(meta)
-                count = reindex_documents(settings, catalog, fresh, docs, None)
-            catalog.finish_run(run_id, {"documents": len(docs), "passages": count})
-    finally:
-        engine.close()
-    click.echo(f"Réindexation terminée : {len(docs)} documents, {count} passages.")
+    report = _archive(ctx).reindex(force=force)
+    echo(f"Réindexation terminée : {report.documents} documents, {report.passages} passages.")
 
 
 @cli.command("status")
@@ -291,27 +289,27 @@ def status(ctx: click.Context, as_json: bool) -> None:
 
     Example: fonds status --json
     """
-    from fonds.catalog import Catalog
-    from fonds.status import format_status, status_report
+    from fonds.status import format_status
 
     settings = _settings(ctx)
-    with Catalog(settings.catalog_path) as catalog:
-        report = status_report(catalog)
+    report = Archive(settings).status()
     if as_json:
-        click.echo(json.dumps(report, ensure_ascii=False, indent=2))
+        echo(json.dumps(report, ensure_ascii=False, indent=2))
     else:
-        click.echo(f"Archive : {settings.data_dir} (moteur {settings.engine})")
-        click.echo(format_status(report))
+        echo(f"Archive : {settings.data_dir} (moteur {settings.engine})")
+        echo(format_status(report))
 
 
 @cli.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", type=int, default=8501, show_default=True)
+@click.option("--port", type=PORTS, default=8501, show_default=True)
 @click.pass_context
 def serve(ctx: click.Context, host: str, port: int) -> None:
     """Run the Streamlit search UI (search, document pages, maintenance).
 
     The UI process only ever uses a search key (FONDS_MEILI_SEARCH_KEY with Meilisearch).
+    This process becomes Streamlit (exec): a signal to it stops the UI, and the admin key
+    of the calling environment is gone with it.
 
     Example: fonds serve --host 0.0.0.0 --port 8501
     """
@@ -319,29 +317,41 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
 
 
 def ui_environment(settings: Settings, environ: Mapping[str, str]) -> dict[str, str]:
-    """The UI process's environment: the admin key emptied (an empty variable also beats a
-    key written in fonds.toml), so that process only ever holds the search key."""
-    env = {k: v for k, v in environ.items() if k != "FONDS_MEILI_KEY"}
-    env |= {"FONDS_MEILI_KEY": "", "FONDS_DATA_DIR": str(settings.data_dir.resolve()),
-            "FONDS_ENGINE": settings.engine}
-    return env
+    """The UI process's environment: every setting resolved, the admin key emptied (an
+    empty variable also beats a key written in fonds.toml), so that process only ever
+    holds the search key."""
+    from fonds.app.update import child_environment
+
+    return child_environment(settings, environ) | {"FONDS_MEILI_KEY": ""}
+
+
+def _check_port(host: str, port: int) -> None:
+    """Fail before any work when the UI's port is taken (Streamlit would say so in English,
+    after the crawl and the ingest)."""
+    import socket
+
+    with socket.socket() as probe:
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise FondsError(f"le port {port} de {host} est déjà pris ({exc.strerror}) : "
+                             "arrêtez l'autre programme ou choisissez --port") from None
 
 
 def _serve(settings: Settings, host: str, port: int) -> NoReturn:
     import os
-    import subprocess
 
-    app = Path(__file__).resolve().parent.parent / "search_ui" / "app.py"
+    _check_port(host, port)
+    app = Path(__file__).resolve().parents[2] / "search_ui" / "app.py"
     env = ui_environment(settings, os.environ)
     command = [sys.executable, "-m", "streamlit", "run", str(app), "--server.address", host,
                "--server.port", str(port), "--server.headless", "true",
                "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
                "--client.toolbarMode", "minimal"]
-    click.echo(f"Interface : http://{host}:{port}/")
-    try:
-        sys.exit(subprocess.call(command, env=env))
-    except KeyboardInterrupt:
-        sys.exit(0)
+    echo(f"Interface : http://{host}:{port}/")
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execve(sys.executable, command, env)
 
 
 @cli.command("eval")
@@ -377,27 +387,27 @@ def eval_(ctx: click.Context, corpus: Path, queries: Path, qrels: Path,
 
     Example: fonds eval --corpus corpus.jsonl --queries queries.jsonl --qrels qrels.tsv
     """
-    from fonds import bench as benchmarks
+    from fonds.app import bench as benchmarks
+    from fonds.app.evaluation import format_eval
     from fonds.engines.base import Mode
-    from fonds.evaluation import evaluate, format_eval
 
     try:
         chosen = [Mode(m.strip()) for m in modes.split(",") if m.strip()]
     except ValueError:
         raise FondsError(f"modes invalides « {modes} » (keyword, semantic, hybrid)") from None
-    say = (lambda m: None) if as_json else (lambda m: click.echo(m, err=True))
+    say = (lambda m: None) if as_json else _say
     if work_dir is None:
         name = corpus.resolve().parent.name + (f"+{extra_corpus.stem}" if extra_corpus else "")
         work_dir = Path("benchmarks/cache/eval") / name
-    report = evaluate(_settings(ctx), corpus, queries, qrels, extra_corpus, chosen,
-                      work_dir, limit, say, reuse)
+    report = _archive(ctx).eval(corpus, queries, qrels, extra_corpus, chosen, work_dir, limit,
+                                say, reuse)
     report["environment"] = benchmarks.environment()
     if save is not None:
         _save_json(save, report)
     if as_json:
-        click.echo(json.dumps(report, ensure_ascii=False, indent=2))
+        echo(json.dumps(report, ensure_ascii=False, indent=2))
     else:
-        click.echo(format_eval(report))
+        echo(format_eval(report))
 
 
 @cli.command("bench")
@@ -424,10 +434,10 @@ def bench(ctx: click.Context, what: str, passages: int, no_model: bool, corpus: 
 
     Example: fonds bench search --passages 100000 --json
     """
-    from fonds import bench as benchmarks
+    from fonds.app import bench as benchmarks
 
     settings = _settings(ctx)
-    say = (lambda m: None) if as_json else (lambda m: click.echo(m, err=True))
+    say = (lambda m: None) if as_json else _say
     if what == "crawl":
         report = benchmarks.bench_crawl(Path("benchmarks/cache/crawl"), say)
         text = benchmarks.format_crawl(report)
@@ -450,9 +460,9 @@ def bench(ctx: click.Context, what: str, passages: int, no_model: bool, corpus: 
     if save is not None:
         _save_json(save, report)
     if as_json:
-        click.echo(json.dumps(report, ensure_ascii=False, indent=2))
+        echo(json.dumps(report, ensure_ascii=False, indent=2))
     else:
-        click.echo(text)
+        echo(text)
 
 
 def _save_json(path: Path, report: dict[str, Any]) -> None:

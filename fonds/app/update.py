@@ -1,72 +1,24 @@
-"""`fonds update` (crawl then ingest, under a lock) and `fonds schedule` (update, again).
-
-The lock is an flock on data/update.lock: the kernel releases it when its holder dies, so
-the lock of a killed run is simply taken over; the pid inside says whose it was.
-"""
+"""`fonds schedule`: `fonds update` again and again, each run in a child process."""
 
 from __future__ import annotations
 
-import fcntl
 import os
 import re
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from fonds.errors import FondsError
 from fonds.settings import Settings
 
 
-class AlreadyRunning(FondsError):
-    exit_code = 3
-
-
-@contextmanager
-def update_lock(data_dir: Path, say: Callable[[str], None] = lambda m: None) -> Iterator[None]:
-    data_dir.mkdir(parents=True, exist_ok=True)
-    path = data_dir / "update.lock"
-    handle = path.open("a+")
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        handle.seek(0)
-        holder = handle.read().strip() or "?"
-        handle.close()
-        raise AlreadyRunning(f"une mise à jour est déjà en cours (pid {holder}) ; "
-                             "réessayez plus tard") from None
-    handle.seek(0)
-    previous = handle.read().strip()
-    if previous:
-        say(f"Verrou d'une mise à jour interrompue (pid {previous}) repris.")
-    handle.seek(0)
-    handle.truncate()
-    handle.write(str(os.getpid()))
-    handle.flush()
-    try:
-        yield
-    finally:
-        handle.seek(0)
-        handle.truncate()
-        handle.flush()
-        fcntl.flock(handle, fcntl.LOCK_UN)
-        handle.close()
-
-
-def run_update(settings: Settings, say: Callable[[str], None]) -> tuple[list[Any], Any]:
-    from crawler.run import run_crawl
-    from crawler.sources import load_sources
-    from ingest.pipeline import ingest_archive
-
-    with update_lock(settings.data_dir, say):
-        runs = run_crawl(settings, load_sources())
-        report = ingest_archive(settings, progress=False, say=say)
-    return runs, report
+def child_environment(settings: Settings, environ: Mapping[str, str]) -> dict[str, str]:
+    """The environment of a child `fonds` process: this one's, with every resolved setting."""
+    return {**environ, **settings.as_environment()}
 
 
 def parse_every(text: str) -> float:
@@ -80,10 +32,13 @@ def parse_every(text: str) -> float:
     return seconds
 
 
-def schedule(every_s: float, data_dir: Path, say: Callable[[str], None],
+def schedule(every_s: float, settings: Settings, say: Callable[[str], None],
              max_runs: int | None = None) -> int:
     """Run `fonds update` every `every_s` seconds in a child process (a fresh Scrapy reactor
-    each time), log each run, survive failures; SIGTERM or SIGINT stop it cleanly."""
+    each time), log each run, survive failures; SIGTERM or SIGINT stop it cleanly.
+
+    The child gets every setting of this process (flags included) through its environment,
+    so `fonds --engine meilisearch schedule` updates the Meilisearch index."""
     stopping = False
     child: subprocess.Popen[bytes] | None = None
 
@@ -99,7 +54,7 @@ def schedule(every_s: float, data_dir: Path, say: Callable[[str], None],
         while not stopping and (max_runs is None or runs < max_runs):
             started = time.monotonic()
             say(f"{datetime.now():%Y-%m-%d %H:%M:%S} mise à jour…")
-            env = {**os.environ, "FONDS_DATA_DIR": str(data_dir)}
+            env = child_environment(settings, os.environ)
             child = subprocess.Popen([sys.executable, "-m", "fonds", "update"], env=env)
             code = child.wait()
             child = None

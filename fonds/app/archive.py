@@ -1,0 +1,192 @@
+"""`Archive(settings)`: the one library object every front end goes through.
+
+The CLI, the UI, update/schedule, bench, eval and the tests' fixtures call these methods;
+none of them wires a catalog, a file store, an engine and a stage by hand. Stages are
+imported here, lazily: `fonds search` never pays for Scrapy, `fonds crawl` never for torch.
+
+Writes (import, crawl, ingest, reindex) take the data dir's writer lock: one writer at a
+time, readers are never disturbed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from fonds.app.lock import writer_lock
+from fonds.catalog import Catalog
+from fonds.engines.base import DocHit, SearchRequest, SearchResult
+from fonds.errors import FondsError
+from fonds.models import DocStatus, Document, Run, RunKind
+from fonds.settings import Settings
+
+if TYPE_CHECKING:
+    from crawler.sources import Source
+    from fonds.importer import ImportReport
+    from fonds.search import SearchService
+    from ingest.pipeline import IngestReport
+
+Say = Callable[[str], None]
+
+
+def _quiet(message: str) -> None:
+    pass
+
+
+# Below this share of the live index, a rebuild is a loss worth confirming (--force).
+REINDEX_SHRINK_LIMIT = 0.5
+
+
+@dataclass(frozen=True)
+class ReindexReport:
+    documents: int
+    passages: int
+    before: int  # passages in the index replaced
+
+
+class Archive:
+    """An archive in one data dir: its catalog, stored files and search index."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._service: SearchService | None = None
+        self._writing = 0
+
+    # -- writing -------------------------------------------------------------------
+
+    @contextmanager
+    def writing(self, say: Say = _quiet) -> Iterator[None]:
+        """The writer lock, reentrant within this object (update = crawl + ingest)."""
+        if self._writing:
+            self._writing += 1
+            try:
+                yield
+            finally:
+                self._writing -= 1
+            return
+        with writer_lock(self.settings.data_dir, say):
+            self._writing = 1
+            try:
+                yield
+            finally:
+                self._writing = 0
+
+    def import_paths(self, paths: Sequence[Path], on_error: Say = _quiet) -> ImportReport:
+        from fonds.importer import import_paths
+
+        with self.writing(), Catalog(self.settings.catalog_path) as catalog:
+            return import_paths(list(paths), self.settings, catalog, on_error=on_error)
+
+    def crawl(self, sources: Sequence[Source] | None = None, source_name: str | None = None,
+              say: Say = _quiet) -> list[Run]:
+        from crawler.run import run_crawl
+        from crawler.sources import SOURCES_FILE, load_sources, pick
+
+        if sources is None:
+            path = Path(self.settings.sources_file) if self.settings.sources_file else (
+                SOURCES_FILE)
+            sources = pick(load_sources(path), source_name)
+        with self.writing(say):
+            return run_crawl(self.settings, list(sources))
+
+    def ingest(self, rebuild: bool = False, retry_failed: bool = False,
+               progress: bool | None = None, say: Say = _quiet) -> IngestReport:
+        from ingest.pipeline import ingest_archive
+
+        options: dict[str, Any] = {"rebuild": rebuild, "progress": progress, "say": say}
+        if retry_failed:
+            options["retry_failed"] = True
+        with self.writing(say):
+            return ingest_archive(self.settings, **options)
+
+    def update(self, say: Say = _quiet) -> tuple[list[Run], IngestReport]:
+        """Crawl then ingest under one lock: what a schedule runs."""
+        with self.writing(say):
+            runs = self.crawl(say=say)
+            return runs, self.ingest(progress=False, say=say)
+
+    def reindex(self, force: bool = False) -> ReindexReport:
+        """Rebuild the index from the catalog's passages and cached vectors, swapped in at
+        the end. Refuses to replace an index with a much smaller one unless forced: a
+        truncated or lost catalog must not silently empty the search."""
+        from fonds.engines import open_engine
+        from ingest.pipeline import reindex_documents
+
+        with self.writing():
+            engine = open_engine(self.settings)
+            try:
+                with Catalog(self.settings.catalog_path) as catalog:
+                    docs = [d for d in catalog.documents(DocStatus.ACTIVE) if d.indexed]
+                    expected = sum(len(catalog.passages(d.id)) for d in docs)
+                    before = engine.count()
+                    if not force and before and expected < before * REINDEX_SHRINK_LIMIT:
+                        raise FondsError(
+                            f"le catalogue ne décrit que {expected} passages, l'index en "
+                            f"contient {before} : réindexer le viderait en grande partie. "
+                            "Restaurez le catalogue (copie de data/catalog.sqlite) ou "
+                            "relancez avec --force")
+                    run_id = catalog.start_run(RunKind.REINDEX)
+                    meta = engine.meta()
+                    embedder = meta.get("embedder") if isinstance(meta, dict) else None
+                    dims = embedder.get("dim") if isinstance(embedder, dict) else None
+                    with engine.rebuild() as fresh:
+                        fresh.ensure_index(dims if isinstance(dims, int) else None)
+                        if meta:
+                            fresh.set_meta(meta)
+                        count = reindex_documents(self.settings, catalog, fresh, docs, None)
+                    catalog.finish_run(run_id, {"documents": len(docs), "passages": count})
+            finally:
+                engine.close()
+        return ReindexReport(len(docs), count, before)
+
+    # -- reading -------------------------------------------------------------------
+
+    @property
+    def searcher(self) -> SearchService:
+        if self._service is None:
+            from fonds.search import SearchService
+
+            self._service = SearchService(self.settings)
+        return self._service
+
+    def search(self, request: SearchRequest) -> SearchResult:
+        return self.searcher.search(request)
+
+    def similar(self, doc_id: str, limit: int = 5) -> list[DocHit]:
+        return self.searcher.similar(doc_id, limit)
+
+    def suggest(self, query: str) -> str | None:
+        return self.searcher.suggest(query)
+
+    def document(self, doc_id: str) -> Document | None:
+        with Catalog(self.settings.catalog_path) as catalog:
+            return catalog.document(doc_id)
+
+    def status(self) -> dict[str, Any]:
+        from fonds.status import status_report
+
+        with Catalog(self.settings.catalog_path) as catalog:
+            return status_report(catalog)
+
+    def eval(self, corpus: Path, queries: Path, qrels: Path, extra_corpus: Path | None,
+             modes: Sequence[Any], work_dir: Path, limit: int | None = None,
+             say: Say = _quiet, reuse: bool = False) -> dict[str, Any]:
+        """Relevance of each mode on a BEIR set, in a scratch archive of its own."""
+        from fonds.app.evaluation import evaluate
+
+        return evaluate(self.settings, corpus, queries, qrels, extra_corpus, list(modes),
+                        work_dir, limit, say, reuse)
+
+    def close(self) -> None:
+        if self._service is not None:
+            self._service.engine.close()
+            self._service = None
+
+    def __enter__(self) -> Archive:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
