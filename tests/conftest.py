@@ -11,12 +11,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from fonds.catalog import Catalog
+from fonds.app.archive import Archive
 from fonds.app.cli import cli
-from fonds.engines.embedded import EmbeddedEngine
-from fonds.importer import import_paths
 from fonds.settings import Settings, load_settings
-from ingest.pipeline import run_ingest
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -91,14 +88,11 @@ def fonds(data_dir: Path) -> Fonds:
 
 
 def ingest_dir(data_dir: Path, source: Path, **settings: object):
-    values = {"data_dir": data_dir, "ocr": False, **settings}
-    config = load_settings(values, env={})
-    with Catalog(config.catalog_path) as catalog:
-        import_paths([source], config, catalog, progress=False)
-        engine = EmbeddedEngine(config.index_dir)
-        report = run_ingest(config, catalog, engine, progress=False)
-        engine.close()
-    return config, report
+    """Import `source` into a fresh archive and ingest it, through the library object."""
+    config = load_settings({"data_dir": data_dir, "ocr": False, **settings}, env={})
+    archive = Archive(config)
+    archive.import_paths([source], progress=False)
+    return config, archive.ingest(progress=False)
 
 
 @pytest.fixture(scope="session")

@@ -74,11 +74,13 @@ class Archive:
             finally:
                 self._writing = 0
 
-    def import_paths(self, paths: Sequence[Path], on_error: Say = _quiet) -> ImportReport:
+    def import_paths(self, paths: Sequence[Path], on_error: Say = _quiet,
+                     progress: bool | None = None) -> ImportReport:
         from fonds.importer import import_paths
 
         with self.writing(), Catalog(self.settings.catalog_path) as catalog:
-            return import_paths(list(paths), self.settings, catalog, on_error=on_error)
+            return import_paths(list(paths), self.settings, catalog, on_error=on_error,
+                                progress=progress)
 
     def crawl(self, sources: Sequence[Source] | None = None, source_name: str | None = None,
               say: Say = _quiet) -> list[Run]:

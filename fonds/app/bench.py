@@ -17,15 +17,16 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from fonds.engines import open_engine
 from fonds.engines.base import Filters, Mode, Passage, SearchRequest
-from fonds.engines.embedded import EmbeddedEngine
+from fonds.settings import Settings, load_settings
 
 # Words of the field, weighted by rank (Zipf), make text with a realistic term distribution.
 _TEXT = """
@@ -168,23 +169,28 @@ def _peak_rss_mb() -> float:
 
 
 def bench_search(passages: int, cache_dir: Path, embed_query: Callable[[str], np.ndarray]
-                 | None, progress: Callable[[str], None] = lambda m: None) -> dict[str, Any]:
-    index_dir = cache_dir / f"search-{passages}"
-    build_s = None
-    if not (index_dir / "CURRENT").exists():
-        shutil.rmtree(index_dir, ignore_errors=True)
+                 | None, progress: Callable[[str], None] = lambda m: None,
+                 settings: Settings | None = None) -> dict[str, Any]:
+    """Search latency on a synthetic archive, built once per size and engine, through the
+    engine protocol (the configured engine: embedded, or a Meilisearch server)."""
+    base = settings or load_settings(env={})
+    scratch = replace(base, data_dir=cache_dir / f"search-{passages}-{base.engine}",
+                      meili_index=f"{base.meili_index}_bench_{passages}")
+    engine = open_engine(scratch)
+    build_file = scratch.data_dir / "build.json"
+    if not build_file.is_file() or engine.count() != passages:
         progress(f"construction d'une archive synthétique de {passages} passages…")
         started = time.perf_counter()
-        engine = EmbeddedEngine(index_dir)
-        batch = 5000
-        for start in range(0, passages, batch):
-            engine.upsert(synthetic_passages(start, min(batch, passages - start)))
-        engine.close()
+        with engine.rebuild() as fresh:
+            fresh.ensure_index(DIM)
+            batch = 5000
+            for start in range(0, passages, batch):
+                fresh.upsert(synthetic_passages(start, min(batch, passages - start)))
         build_s = round(time.perf_counter() - started, 1)
-        (index_dir / "build.json").write_text(json.dumps({"build_s": build_s}))
+        build_file.write_text(json.dumps({"build_s": build_s}))
     else:
-        build_s = json.loads((index_dir / "build.json").read_text())["build_s"]
-    engine = EmbeddedEngine(index_dir)
+        build_s = json.loads(build_file.read_text())["build_s"]
+    index_dir = scratch.index_dir
     rng = np.random.default_rng(3)
     mix = query_mix(300)
     vectors = [v / np.linalg.norm(v) for v in rng.standard_normal((len(mix), DIM))]
@@ -262,24 +268,20 @@ def format_search(report: dict[str, Any]) -> str:
 def bench_ingest(corpus: Path, work_dir: Path, ocr: bool, embedder: str,
                  progress: Callable[[str], None] = lambda m: None) -> dict[str, Any]:
     """Import and ingest a folder into a fresh data dir, then rerun with nothing changed."""
-    from fonds.catalog import Catalog
-    from fonds.importer import import_paths
+    from fonds.app.archive import Archive
     from fonds.settings import load_settings
-    from ingest.pipeline import run_ingest
 
     shutil.rmtree(work_dir, ignore_errors=True)
     settings = load_settings({"data_dir": work_dir, "ocr": ocr, "embedder": embedder}, env={})
-    with Catalog(settings.catalog_path) as catalog:
-        import_paths([corpus], settings, catalog, progress=False)
-        progress(f"indexation de {corpus}…")
-        engine = EmbeddedEngine(settings.index_dir)
-        started = time.perf_counter()
-        first = run_ingest(settings, catalog, engine, progress=False)
-        total_s = time.perf_counter() - started
-        started = time.perf_counter()
-        run_ingest(settings, catalog, engine, progress=False)
-        rerun_s = time.perf_counter() - started
-        engine.close()
+    archive = Archive(settings)
+    archive.import_paths([corpus], progress=False)
+    progress(f"indexation de {corpus}…")
+    started = time.perf_counter()
+    first = archive.ingest(progress=False)
+    total_s = time.perf_counter() - started
+    started = time.perf_counter()
+    archive.ingest(progress=False)
+    rerun_s = time.perf_counter() - started
     counts, timings = first.counts, first.timings
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     return {

@@ -7,64 +7,28 @@ traceback. Nothing printed carries a control character from a document (terminal
 from __future__ import annotations
 
 import json
-import sqlite3
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import NoReturn
 
 import click
 
 from fonds import __version__
 from fonds.app.archive import Archive
-from fonds.errors import FondsError, storage_error
+from fonds.app.cli_common import (
+    MAX_PAGE,
+    PORTS,
+    YEARS,
+    FondsGroup,
+    archive_of,
+    echo,
+    say,
+    settings_of,
+)
+from fonds.app.cli_measure import bench, eval_
+from fonds.errors import FondsError
 from fonds.settings import Settings, load_settings
-from fonds.text import printable
-
-# Bounds of what a user can ask: beyond them an answer would mean nothing (a page past
-# every result, a year no document has) or cost memory the request does not deserve.
-MAX_PAGE = 1000
-YEARS = click.IntRange(1000, 2999)
-PORTS = click.IntRange(1, 65535)
-
-
-def echo(message: str, err: bool = False) -> None:
-    """click.echo without the control characters a document's text may carry."""
-    click.echo(printable(message), err=err)
-
-
-def _say(message: str) -> None:
-    echo(message, err=True)
-
-
-class UserError(click.ClickException):
-    def __init__(self, message: str, exit_code: int) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
-
-    def show(self, file: Any = None) -> None:
-        echo(f"fonds : {self.format_message()}", err=True)
-
-
-class FondsGroup(click.Group):
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except FondsError as exc:
-            raise UserError(str(exc), exc.exit_code) from None
-        except (OSError, sqlite3.Error) as exc:
-            storage = storage_error(exc)
-            if storage is None:
-                raise
-            raise UserError(str(storage), storage.exit_code) from None
-
-
-def _settings(ctx: click.Context) -> Settings:
-    return ctx.ensure_object(dict)["settings"]
-
-
-def _archive(ctx: click.Context) -> Archive:
-    return Archive(_settings(ctx))
 
 
 @click.group(cls=FondsGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -109,7 +73,7 @@ def demo(ctx: click.Context, no_ui: bool, port: int, site_port: int | None) -> N
 
     # The replica lives on loopback: allow it for this run only, skip politeness delays,
     # and show the maintenance page (a demo has no visitors to hide it from).
-    settings = replace(_settings(ctx), crawl_allow_private=True, crawl_delay_s=0.0,
+    settings = replace(settings_of(ctx), crawl_allow_private=True, crawl_delay_s=0.0,
                        ui_show_maintenance=True)
     if not no_ui:
         _check_port("127.0.0.1", port)
@@ -118,7 +82,7 @@ def demo(ctx: click.Context, no_ui: bool, port: int, site_port: int | None) -> N
         echo(f"Site de démonstration : {site.base_url}")
         runs = archive.crawl(demo_sources(site.base_url, site.site.official_base))
         echo(format_crawl(runs))
-    echo(format_ingest(archive.ingest(say=_say)))
+    echo(format_ingest(archive.ingest(say=say)))
     if not no_ui:
         _serve(settings, "127.0.0.1", port)
 
@@ -136,7 +100,7 @@ def crawl(ctx: click.Context, source_name: str | None) -> None:
     """
     from fonds.render import format_crawl
 
-    echo(format_crawl(_archive(ctx).crawl(source_name=source_name, say=_say)))
+    echo(format_crawl(archive_of(ctx).crawl(source_name=source_name, say=say)))
 
 
 @cli.command("ingest")
@@ -155,7 +119,7 @@ def ingest(ctx: click.Context, rebuild: bool, retry_failed: bool) -> None:
     """
     from fonds.render import format_ingest
 
-    report = _archive(ctx).ingest(rebuild=rebuild, retry_failed=retry_failed, say=_say)
+    report = archive_of(ctx).ingest(rebuild=rebuild, retry_failed=retry_failed, say=say)
     echo(format_ingest(report))
 
 
@@ -172,7 +136,7 @@ def import_(ctx: click.Context, paths: tuple[Path, ...]) -> None:
     """
     from fonds.status import format_counts
 
-    report = _archive(ctx).import_paths(paths, on_error=_say)
+    report = archive_of(ctx).import_paths(paths, on_error=say)
     echo(f"Import terminé : {format_counts(report.counts)}.")
     if report.counts.get("failed"):
         sys.exit(1)
@@ -190,7 +154,7 @@ def update(ctx: click.Context) -> None:
     """
     from fonds.render import format_crawl, format_ingest
 
-    runs, report = _archive(ctx).update(say=_say)
+    runs, report = archive_of(ctx).update(say=say)
     echo(format_crawl(runs))
     echo(format_ingest(report))
 
@@ -210,7 +174,7 @@ def schedule(ctx: click.Context, every: str, runs: int | None) -> None:
     from fonds.app.update import schedule as run_schedule
 
     seconds = parse_every(every)
-    run_schedule(seconds, _settings(ctx), echo, runs)
+    run_schedule(seconds, settings_of(ctx), echo, runs)
 
 
 @cli.command("search")
@@ -247,7 +211,7 @@ def search(ctx: click.Context, query: str, theme: tuple[str, ...], departement: 
 
     if semantic_ratio is not None and semantic_ratio != semantic_ratio:  # NaN
         raise FondsError("--semantic-ratio doit être un nombre entre 0 et 1")
-    archive = _archive(ctx)
+    archive = archive_of(ctx)
     filters = build_filters(theme, departement, doc_type, source, year_from, year_to)
     archive.searcher.check_filters(filters)
     request = SearchRequest(
@@ -277,7 +241,7 @@ def reindex(ctx: click.Context, force: bool) -> None:
 
     Example: fonds reindex
     """
-    report = _archive(ctx).reindex(force=force)
+    report = archive_of(ctx).reindex(force=force)
     echo(f"Réindexation terminée : {report.documents} documents, {report.passages} passages.")
 
 
@@ -291,7 +255,7 @@ def status(ctx: click.Context, as_json: bool) -> None:
     """
     from fonds.status import format_status
 
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     report = Archive(settings).status()
     if as_json:
         echo(json.dumps(report, ensure_ascii=False, indent=2))
@@ -313,7 +277,7 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
 
     Example: fonds serve --host 0.0.0.0 --port 8501
     """
-    _serve(_settings(ctx), host, port)
+    _serve(settings_of(ctx), host, port)
 
 
 def ui_environment(settings: Settings, environ: Mapping[str, str]) -> dict[str, str]:
@@ -354,120 +318,8 @@ def _serve(settings: Settings, host: str, port: int) -> NoReturn:
     os.execve(sys.executable, command, env)
 
 
-@cli.command("eval")
-@click.option("--corpus", type=click.Path(path_type=Path), required=True,
-              help="BEIR corpus.jsonl ({_id, title, text} per line).")
-@click.option("--queries", type=click.Path(path_type=Path), required=True,
-              help="BEIR queries.jsonl ({_id, text}).")
-@click.option("--qrels", type=click.Path(path_type=Path), required=True,
-              help="BEIR qrels.tsv (query-id, corpus-id, score).")
-@click.option("--extra-corpus", type=click.Path(path_type=Path), default=None,
-              help="More documents (distractors) indexed with the corpus.")
-@click.option("--modes", default="keyword,semantic,hybrid", show_default=True,
-              help="Search modes to measure, beside the BM25 baseline.")
-@click.option("--limit", type=click.IntRange(1), default=None,
-              help="Only the first N queries (quick runs).")
-@click.option("--json", "as_json", is_flag=True, help="Print the documented JSON shape.")
-@click.option("--save", type=click.Path(path_type=Path), default=None,
-              help="Also write the JSON result to this file.")
-@click.option("--work-dir", type=click.Path(path_type=Path), default=None,
-              help="Scratch data dir [default: benchmarks/cache/eval/<set>].")
-@click.option("--reuse", is_flag=True,
-              help="Search the scratch archive of the last run as it is (after a ranking "
-                   "change: no new import or ingest).")
-@click.pass_context
-def eval_(ctx: click.Context, corpus: Path, queries: Path, qrels: Path,
-          extra_corpus: Path | None, modes: str, limit: int | None, as_json: bool,
-          save: Path | None, work_dir: Path | None, reuse: bool) -> None:
-    """Relevance of each search mode against a BM25 baseline, on a BEIR-format set.
-
-    The set is indexed in a scratch data dir (benchmarks/cache/eval/<set>): your archive
-    is never touched, and its embedding cache makes reruns fast. Scores are per document:
-    nDCG@10, recall@10, MRR@10, recall@1.
-
-    Example: fonds eval --corpus corpus.jsonl --queries queries.jsonl --qrels qrels.tsv
-    """
-    from fonds.app import bench as benchmarks
-    from fonds.app.evaluation import format_eval
-    from fonds.engines.base import Mode
-
-    try:
-        chosen = [Mode(m.strip()) for m in modes.split(",") if m.strip()]
-    except ValueError:
-        raise FondsError(f"modes invalides « {modes} » (keyword, semantic, hybrid)") from None
-    say = (lambda m: None) if as_json else _say
-    if work_dir is None:
-        name = corpus.resolve().parent.name + (f"+{extra_corpus.stem}" if extra_corpus else "")
-        work_dir = Path("benchmarks/cache/eval") / name
-    report = _archive(ctx).eval(corpus, queries, qrels, extra_corpus, chosen, work_dir, limit,
-                                say, reuse)
-    report["environment"] = benchmarks.environment()
-    if save is not None:
-        _save_json(save, report)
-    if as_json:
-        echo(json.dumps(report, ensure_ascii=False, indent=2))
-    else:
-        echo(format_eval(report))
-
-
-@cli.command("bench")
-@click.argument("what", type=click.Choice(["search", "ingest", "crawl"]))
-@click.option("--passages", type=click.IntRange(100), default=10_000, show_default=True,
-              help="Size of the synthetic archive (bench search).")
-@click.option("--no-model", is_flag=True, help="Skip the embedding model (search: query "
-              "timing; ingest: no vectors).")
-@click.option("--corpus", type=click.Path(path_type=Path), default=None,
-              help="Folder to ingest (bench ingest; default ../shared/corpus/pdfs).")
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-@click.option("--save", type=click.Path(path_type=Path), default=None,
-              help="Also write the JSON result to this file (e.g. benchmarks/results/).")
-@click.pass_context
-def bench(ctx: click.Context, what: str, passages: int, no_model: bool, corpus: Path | None,
-          as_json: bool, save: Path | None) -> None:
-    """Speed figures: search latency, ingest throughput, crawl throughput.
-
-    bench search builds (once, cached under benchmarks/cache/) a synthetic archive of
-    realistic French text with random vectors and times a fixed mix of queries.
-
-    bench ingest imports and ingests a folder into a scratch data dir, then reruns it
-    with nothing changed. Both honour the settings (FONDS_OCR, FONDS_EMBEDDER...).
-
-    Example: fonds bench search --passages 100000 --json
-    """
-    from fonds.app import bench as benchmarks
-
-    settings = _settings(ctx)
-    say = (lambda m: None) if as_json else _say
-    if what == "crawl":
-        report = benchmarks.bench_crawl(Path("benchmarks/cache/crawl"), say)
-        text = benchmarks.format_crawl(report)
-    elif what == "ingest":
-        corpus = corpus or Path("../shared/corpus/pdfs")
-        if not corpus.is_dir():
-            raise FondsError(f"corpus introuvable : {corpus} (option --corpus)")
-        report = benchmarks.bench_ingest(corpus, Path("benchmarks/cache/ingest"), settings.ocr,
-                                         "none" if no_model else settings.embedder, say)
-        text = benchmarks.format_ingest(report)
-    else:
-        embed = None
-        if not no_model:
-            from fonds.embedding import load_embedder
-
-            embedder = load_embedder(settings)
-            embed = embedder.embed_query if embedder else None
-        report = benchmarks.bench_search(passages, Path("benchmarks/cache"), embed, say)
-        text = benchmarks.format_search(report)
-    if save is not None:
-        _save_json(save, report)
-    if as_json:
-        echo(json.dumps(report, ensure_ascii=False, indent=2))
-    else:
-        echo(text)
-
-
-def _save_json(path: Path, report: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", "utf-8")
+cli.add_command(eval_)
+cli.add_command(bench)
 
 
 def main() -> None:

@@ -15,11 +15,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from fonds.app.archive import Archive
 from fonds.catalog import Catalog
 from fonds.engines.base import Mode, SearchRequest
-from fonds.engines.embedded import EmbeddedEngine
 from fonds.errors import FondsError
-from fonds.importer import import_paths
 from fonds.search import SearchService
 from fonds.settings import Settings
 
@@ -110,25 +109,24 @@ def prepare(settings: Settings, files: list[Path], work_dir: Path, reuse: bool =
         if not path.is_file():
             raise FondsError(f"fichier introuvable : {path}")
     work_dir = work_dir.resolve()
-    scratch = replace(settings, data_dir=work_dir, engine="embedded", ocr=False)
+    # The configured engine, in a scratch data dir (and a scratch Meilisearch index): the
+    # user's archive is never touched, and either engine can be measured.
+    scratch = replace(settings, data_dir=work_dir, ocr=False,
+                      meili_index=f"{settings.meili_index}_eval_{work_dir.name}"[:60])
     fresh = not (reuse and scratch.catalog_path.is_file())
     if fresh:
         _clear_keeping_vectors(work_dir, scratch.embeddings_path)
     with Catalog(scratch.catalog_path) as catalog:
         docs = catalog.documents()
-        if not docs:  # fresh, or a reused archive that never got its documents
-            from ingest.pipeline import run_ingest
-
-            say(f"import de {', '.join(str(f) for f in files)}…")
-            import_paths(files, scratch, catalog, progress=False)
-            engine = EmbeddedEngine(scratch.index_dir)
-            try:
-                say("indexation (découpage, vecteurs)…")
-                run_ingest(scratch, catalog, engine, progress=None, say=say)
-            finally:
-                engine.close()
+    if not docs:  # fresh, or a reused archive that never got its documents
+        archive = Archive(scratch)
+        say(f"import de {', '.join(str(f) for f in files)}…")
+        archive.import_paths(files, progress=False)
+        say("indexation (découpage, vecteurs)…")
+        archive.ingest(rebuild=True, progress=None, say=say)
+        with Catalog(scratch.catalog_path) as catalog:
             docs = catalog.documents()
-        corpus_id = {d.id: str(d.meta.get("corpus_id")) for d in docs}
+    corpus_id = {d.id: str(d.meta.get("corpus_id")) for d in docs}
     return scratch, corpus_id
 
 
@@ -177,16 +175,13 @@ def evaluate(settings: Settings, corpus: Path, queries_path: Path, qrels_path: P
     chosen = [q for q in queries if q in qrels][: limit or None]
     scratch, corpus_id = prepare(settings, files, work_dir, reuse, say)
     rankers = {"bm25": _bm25_ranker(files)}
-    engine = EmbeddedEngine(scratch.index_dir)
-    try:
-        service = SearchService(scratch, engine=engine)
+    with Archive(scratch) as archive:
+        service = archive.searcher
         for mode in modes:
             rankers[str(mode)] = mode_ranker(service, mode, corpus_id)
         say(f"{len(chosen)} requêtes × {len(rankers)} méthodes…")
         results, per_query = score(rankers, queries, qrels, chosen)
-        embedder = engine.meta().get("embedder")
-    finally:
-        engine.close()
+        embedder = service.engine.meta().get("embedder")
     return {"documents": len(corpus_id), "queries": len(chosen), "embedder": embedder,
             "results": results, "per_query": per_query}
 
