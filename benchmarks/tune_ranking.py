@@ -4,10 +4,11 @@ One parameter at a time around the current defaults, on the scratch archive of t
 `fonds eval` run (nothing is re-imported or re-embedded; query vectors are computed once):
 
     python benchmarks/tune_ranking.py --set ../shared/eval/piaf-v1.0 \
-        --modes keyword,hybrid --try TITLE_BOOST=1,1.5,2 --try RATIO=0.3,0.5,0.7
+        --modes keyword,hybrid --try title_boost=1,1.5,2 --try RATIO=0.3,0.5,0.7
 
-Names are module constants of fonds.engines.ranking or fonds.engines.embedded; RATIO is the
-hybrid semantic ratio. Prints nDCG@10 / R@10 / MRR@10 / R@1 per setting and mode.
+Names are fields of fonds.engines.ranking.RankingConfig (the engine is given another config,
+nothing is patched); RATIO is the hybrid semantic ratio. Prints nDCG@10 / R@10 / MRR@10 /
+R@1 per setting and mode.
 """
 
 from __future__ import annotations
@@ -18,23 +19,12 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from fonds.engines import embedded, ranking
+from fonds.app.evaluation import load_qrels, load_queries, mode_ranker, prepare, score
 from fonds.engines.base import DEFAULT_SEMANTIC_RATIO, Mode
 from fonds.engines.embedded import EmbeddedEngine
-from fonds.app.evaluation import load_qrels, load_queries, mode_ranker, prepare, score
+from fonds.engines.ranking import DEFAULT_RANKING, RankingConfig
 from fonds.search import SearchService
 from fonds.settings import load_settings
-
-MODULES = (ranking, embedded)
-
-
-def _set_constant(name: str, value: float) -> float:
-    for module in MODULES:
-        if hasattr(module, name):
-            old = getattr(module, name)
-            setattr(module, name, type(old)(value))
-            return old
-    sys.exit(f"unknown parameter {name}")
 
 
 def main() -> None:
@@ -71,8 +61,10 @@ def main() -> None:
         embedder.embed_query = cached  # type: ignore[method-assign]
     modes = [Mode(m) for m in args.modes.split(",")]
 
-    def run(label: str, ratio: float = DEFAULT_SEMANTIC_RATIO) -> None:
+    def run(label: str, ratio: float = DEFAULT_SEMANTIC_RATIO,
+            config: RankingConfig = DEFAULT_RANKING) -> None:
         started = time.perf_counter()
+        service.engine = EmbeddedEngine(scratch.index_dir, config)
         rankers: dict[str, Callable[[str], list[str]]] = {
             str(m): mode_ranker(service, m, corpus_id, ratio) for m in modes}
         results, _ = score(rankers, queries, qrels, chosen)
@@ -88,11 +80,11 @@ def main() -> None:
             if key == "RATIO":
                 run(f"RATIO={raw}", float(raw))
                 continue
-            old = _set_constant(key, float(raw))
             try:
-                run(f"{key}={raw}")
-            finally:
-                _set_constant(key, old)
+                config = DEFAULT_RANKING.with_value(key, raw)
+            except ValueError as exc:
+                sys.exit(str(exc))
+            run(f"{key}={raw}", config=config)
     engine.close()
 
 

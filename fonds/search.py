@@ -66,6 +66,11 @@ class SearchService:
                 vector = embedder.embed_query(query)
         return self.engine.search(request, vector)
 
+    @property
+    def suggests(self) -> bool:
+        """Whether the engine can offer « Vouliez-vous dire » (Meilisearch cannot)."""
+        return self.engine.suggests
+
     def suggest(self, query: str) -> str | None:
         return self.engine.suggest(query[:MAX_QUERY_CHARS])
 
@@ -99,6 +104,10 @@ def result_json(request: SearchRequest, result: SearchResult) -> dict[str, Any]:
         "semantic_ratio": request.semantic_ratio,
         "total": result.total,
         "took_ms": result.took_ms,
+        # No document has every word: the words some have (keyword side of the search).
+        "partial": result.partial,
+        "matched_words": list(result.matched_words),
+        "years": list(result.years) if result.years else None,
         "hits": [hit.as_json() for hit in result.hits],
         "facets": {k: dict(v) for k, v in result.facets.items()},
     }

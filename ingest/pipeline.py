@@ -214,7 +214,7 @@ def run_ingest(settings: Settings, catalog: Catalog, engine: SearchEngine,
     writer = target.__enter__() if target is not None else engine
     disable = None if progress is None else not progress
     try:
-        writer.apply_settings()
+        writer.ensure_index(embedder.info.dim if embedder is not None else None)
         if embedder is not None:
             writer.set_meta({"embedder": embedder.info.as_json()})
         with tqdm(total=len(todo), desc="Indexation", unit="doc", disable=disable,

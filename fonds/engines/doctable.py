@@ -10,10 +10,7 @@ from collections.abc import Collection, Iterable
 
 import numpy as np
 
-from fonds.engines.base import FACETS, Filters
-
-_FILTER_FACETS = (("themes", "themes"), ("departements", "departements"),
-                  ("doc_types", "doc_type"), ("sources", "source"))
+from fonds.engines.base import FACETS, FILTER_OF_FACET, Filters
 
 
 class DocTable:
@@ -50,7 +47,7 @@ class DocTable:
         if filters.is_empty:
             return None
         mask = np.ones(len(self.ids), dtype=bool)
-        for attr, facet in _FILTER_FACETS:
+        for facet, attr in FILTER_OF_FACET.items():
             wanted = getattr(filters, attr)
             if not wanted:
                 continue
@@ -77,6 +74,10 @@ class DocTable:
     def facet_counts(self, matched: Collection[str]) -> dict[str, dict[str, int]]:
         chosen = np.zeros(len(self.ids), dtype=bool)
         chosen[[self.index[d] for d in matched if d in self.index]] = True
+        return self.facet_counts_mask(chosen)
+
+    def facet_counts_mask(self, chosen: np.ndarray) -> dict[str, dict[str, int]]:
+        """Documents per value of every facet, among the chosen documents (a mask)."""
         result = {}
         for facet in FACETS:
             docs, values = self.columns[facet]

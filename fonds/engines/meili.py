@@ -20,9 +20,11 @@ from typing import Any
 import numpy as np
 
 from fonds import french
+from fonds.engines import floor as similarity
 from fonds.engines.base import (
     FACETS,
-    NO_FILTERS,
+    FILTER_OF_FACET,
+    MAX_WINDOW,
     DocHit,
     Filters,
     Mode,
@@ -38,10 +40,15 @@ from fonds.settings import Settings
 from index_config import DIR as CONFIG_DIR
 
 BATCH = 1000
+DELETE_BATCH = 200  # doc ids per deletion filter
+LIST_PAGE = 1000  # documents per page when listing document ids
 TASK_TIMEOUT_MS = 600_000
+TASK_POLL_MS = 100
+CROP_WORDS = 32
 PRE, POST = "\x02", "\x03"  # placeholders, so the crop can be escaped safely
 _ID_OK = re.compile(r"^[A-Za-z0-9_-]{1,511}$")
-FIELDS = ("themes", "departements", "doc_type", "source")
+# Errors that mean "nothing recorded yet", the only ones meta() forgives.
+_ABSENT = frozenset({"index_not_found", "document_not_found"})
 
 
 def quote(value: str) -> str:
@@ -85,7 +92,7 @@ def index_settings(dimensions: int | None) -> dict[str, Any]:
 
 
 def to_document(p: Passage) -> dict[str, Any]:
-    date_key = int(p.date.replace("-", "")[:8].ljust(8, "0")) if p.year else 0
+    date_key = p.date_key
     doc: dict[str, Any] = {
         "id": document_key(p.passage_id), "passage_id": p.passage_id, "doc_id": p.doc_id,
         "position": p.position, "page": p.page, "title": p.title, "heading": p.heading,
@@ -104,27 +111,61 @@ def formatted_snippet(text: str) -> str:
     return escaped.replace(PRE, MARK_START).replace(POST, MARK_END).strip()
 
 
-def search_params(request: SearchRequest, vector: np.ndarray | None) -> dict[str, Any]:
-    """The body of a search request: a pure function, tested without a server."""
+def score_threshold(floor: similarity.SimilarityFloor) -> float:
+    """Meilisearch's ranking score of a semantic match is (1 + cosine) / 2 (its cosine
+    distance mapped to [0, 1]); the floor's absolute cosine, in that unit."""
+    return min(max((1.0 + floor.absolute) / 2.0, 0.0), 1.0)
+
+
+def search_params(request: SearchRequest, vector: np.ndarray | None,
+                  floor: similarity.SimilarityFloor | None = None) -> dict[str, Any]:
+    """The body of a search request: a pure function, tested without a server. Pages go
+    by page/hitsPerPage when they can: then Meilisearch counts totalHits exhaustively."""
+    start, end = request.window
     params: dict[str, Any] = {
-        "limit": request.limit, "offset": request.offset,
         "filter": build_filter(request.filters) or None,
         "facets": list(FACETS) if request.facets else [],
-        "attributesToCrop": ["text"], "cropLength": 32, "cropMarker": "…",
+        "attributesToCrop": ["text"], "cropLength": CROP_WORDS, "cropMarker": "…",
         "attributesToHighlight": ["text"], "highlightPreTag": PRE, "highlightPostTag": POST,
         "showRankingScore": True,
     }
+    size = end - start
+    if size <= 0:
+        params |= {"page": 1, "hitsPerPage": 0}
+    elif start % size == 0:
+        params |= {"page": start // size + 1, "hitsPerPage": size}
+    else:
+        params |= {"offset": start, "limit": size}
     if request.sort is Sort.DATE or not request.query.strip():
         params["sort"] = ["date_key:desc"]
     if request.mode is not Mode.KEYWORD and vector is not None and request.query.strip():
         ratio = 1.0 if request.mode is Mode.SEMANTIC else request.semantic_ratio
         params["hybrid"] = {"embedder": "default", "semanticRatio": ratio}
         params["vector"] = [float(x) for x in vector.ravel()]
+        if floor is not None:
+            params["rankingScoreThreshold"] = score_threshold(floor)
     return {k: v for k, v in params.items() if v is not None}
 
 
+def facet_queries(uid: str, request: SearchRequest, vector: np.ndarray | None,
+                  floor: similarity.SimilarityFloor | None) -> list[dict[str, Any]]:
+    """Disjunctive facets: one count-only query per filtered facet, with the filters of the
+    other facets (what choosing one of its values would give)."""
+    out = []
+    for facet in FACETS:
+        if not request.filters.on(facet):
+            continue
+        one = SearchRequest(request.query, request.filters.without(facet), mode=request.mode,
+                            semantic_ratio=request.semantic_ratio, limit=0)
+        params = search_params(one, vector, floor)
+        params |= {"indexUid": uid, "q": request.query, "facets": [facet]}
+        out.append(params)
+    return out
+
+
 class MeiliEngine:
-    name = "meilisearch"
+    # Meilisearch matches typos but offers no vocabulary to correct from: no « did you mean ».
+    suggests = False
 
     def __init__(self, url: str, key: str, index: str = "fonds", timeout: int = 30) -> None:
         import meilisearch
@@ -164,7 +205,7 @@ class MeiliEngine:
     def _wait(self, task: Any, doing: str) -> None:
         with self._errors(doing):
             done = self.client.wait_for_task(task.task_uid, timeout_in_ms=TASK_TIMEOUT_MS,
-                                             interval_in_ms=100)
+                                             interval_in_ms=TASK_POLL_MS)
         if done.status != "succeeded":
             error = done.error or {}
             raise FondsError(f"Meilisearch : la tâche {doing} a échoué "
@@ -183,9 +224,12 @@ class MeiliEngine:
 
     # -- writing -------------------------------------------------------------------
 
-    def apply_settings(self, dimensions: int | None = None) -> None:
-        """Create the index if needed and apply index_config/ settings (idempotent)."""
-        dimensions = dimensions or self._dimensions or self.meta().get("embedder", {}).get("dim")
+    def ensure_index(self, dimensions: int | None) -> None:
+        """Create the index if needed and apply index_config/ settings (idempotent); the
+        embedder's `dimensions`, else those recorded, else no vectors."""
+        if dimensions is None:
+            dimensions = self._dimensions or self.meta().get("embedder", {}).get("dim")
+        self._dimensions = dimensions or self._dimensions
         with self._errors("la création de l'index"):
             exists = self._exists()
         if not exists:
@@ -201,8 +245,7 @@ class MeiliEngine:
             return
         with_vector = next((p for p in passages if p.vector is not None), None)
         if with_vector is not None and self._dimensions is None:
-            self._dimensions = int(np.asarray(with_vector.vector).size)
-            self.apply_settings(self._dimensions)
+            self.ensure_index(int(np.asarray(with_vector.vector).size))
         self.delete_documents(sorted({p.doc_id for p in passages}))
         docs = [to_document(p) for p in passages]
         for start in range(0, len(docs), BATCH):
@@ -211,13 +254,14 @@ class MeiliEngine:
             self._wait(task, "ajout de passages")
 
     def delete_documents(self, doc_ids: Sequence[str]) -> None:
-        for start in range(0, len(doc_ids), 200):
-            chunk = Filters(doc_ids=tuple(doc_ids[start:start + 200]))
+        for start in range(0, len(doc_ids), DELETE_BATCH):
+            chunk = Filters(doc_ids=tuple(doc_ids[start:start + DELETE_BATCH]))
             with self._errors("la suppression"):
                 task = self.index.delete_documents(filter=build_filter(chunk))
             self._wait(task, "suppression")
 
     def clear(self) -> None:
+        """Every passage removed (tests and tools; not part of the protocol)."""
         with self._errors("la remise à zéro"):
             task = self.index.delete_all_documents()
         self._wait(task, "remise à zéro")
@@ -229,11 +273,12 @@ class MeiliEngine:
         with self._errors("la reconstruction"):
             if fresh._exists():
                 self._wait(self.client.delete_index(fresh.uid), "nettoyage")
-        fresh._dimensions = self._dimensions
-        fresh.apply_settings()
+        fresh.ensure_index(self._dimensions)
         yield fresh
-        if not self._exists():
-            self.apply_settings()
+        with self._errors("la bascule d'index"):
+            exists = self._exists()
+        if not exists:
+            self.ensure_index(fresh._dimensions)
         with self._errors("la bascule d'index"):
             task = self.client.swap_indexes([{"indexes": [self.uid, fresh.uid]}])
         self._wait(task, "bascule d'index")
@@ -244,20 +289,26 @@ class MeiliEngine:
             self.set_meta(meta)
 
     def meta(self) -> dict[str, Any]:
+        """What set_meta recorded; {} only when nothing was (an unreachable server is an
+        error: ingest must not pick another embedder because of it)."""
         import meilisearch.errors as errors
 
-        try:
-            with self._errors("la lecture des métadonnées"):
+        with self._errors("la lecture des métadonnées"):
+            try:
                 doc = self.client.index(f"{self.uid}_meta").get_document("meta")
-        except FondsError:
-            return {}
-        except errors.MeilisearchApiError:
-            return {}
+            except errors.MeilisearchApiError as exc:
+                if exc.code in _ABSENT:
+                    return {}
+                raise
         data = dict(doc)  # a Mapping, or the client's Document (iterates as items)
-        return json.loads(data.get("json", "{}"))
+        try:
+            meta = json.loads(data.get("json", "{}"))
+        except (TypeError, ValueError):
+            return {}
+        return meta if isinstance(meta, dict) else {}
 
     def set_meta(self, meta: Mapping[str, Any]) -> None:
-        merged = {**self.meta(), **meta}
+        merged = similarity.with_floor({**self.meta(), **meta})
         with self._errors("l'écriture des métadonnées"):
             task = self.client.index(f"{self.uid}_meta").add_documents(
                 [{"id": "meta", "json": json.dumps(merged)}], primary_key="id")
@@ -273,14 +324,16 @@ class MeiliEngine:
             return int(self.index.get_stats().number_of_documents)
 
     def document_ids(self) -> set[str]:
+        """One passage per document (the first: every document has a position 0), so the
+        listing pages through documents, not every passage."""
         ids: set[str] = set()
         offset = 0
         while True:
             with self._errors("la liste des documents"):
-                page = self.index.get_documents({"fields": ["doc_id"], "limit": 1000,
-                                                 "offset": offset})
+                page = self.index.get_documents({"fields": ["doc_id"], "limit": LIST_PAGE,
+                                                 "offset": offset, "filter": "position = 0"})
             ids |= {dict(r)["doc_id"] for r in page.results}
-            offset += 1000
+            offset += LIST_PAGE
             if offset >= page.total:
                 return ids
 
@@ -288,10 +341,23 @@ class MeiliEngine:
                ) -> SearchResult:
         if request.mode is not Mode.KEYWORD and query_vector is None and request.query.strip():
             raise FondsError("la recherche par le sens demande le vecteur de la requête")
-        params = search_params(request, query_vector)
+        floor = similarity.from_meta(self.meta()) if request.mode is not Mode.KEYWORD else None
+        params = search_params(request, query_vector, floor)
+        extra = facet_queries(self.uid, request, query_vector, floor) if request.facets else []
         with self._errors("la recherche"):
             raw = self.index.search(request.query, params)
-        return self._result(request, raw)
+            answers = self.client.multi_search(extra)["results"] if extra else []
+        result = self._result(request, raw)
+        if not answers:
+            return result
+        facets = {k: dict(v) for k, v in result.facets.items()}
+        for query, answer in zip(extra, answers, strict=True):
+            (facet,) = query["facets"]
+            counts = dict(answer.get("facetDistribution", {}).get(facet, {}))
+            for value in getattr(request.filters, FILTER_OF_FACET.get(facet, ""), ()):
+                counts.setdefault(value, 0)
+            facets[facet] = counts
+        return SearchResult(result.total, result.hits, facets, result.took_ms)
 
     def _result(self, request: SearchRequest, raw: Mapping[str, Any]) -> SearchResult:
         hits = [h for h in raw.get("hits", [])]
@@ -342,16 +408,47 @@ class MeiliEngine:
         """Meilisearch already matches typos; it has no « did you mean » to offer."""
         return None
 
-    def similar(self, doc_id: str, limit: int = 5, filters: Filters = NO_FILTERS
-                ) -> list[DocHit]:
-        first = self.index.search("", {"filter": build_filter(Filters(doc_ids=(doc_id,))),
-                                       "limit": 1, "sort": ["position:asc"]})
-        if not first.get("hits"):
+    def similar(self, doc_id: str, limit: int = 5) -> list[DocHit]:
+        """As the embedded engine: nearest the mean of the document's passage vectors,
+        above the floor; the title's words when the index has no vectors."""
+        limit = min(max(limit, 0), MAX_WINDOW)
+        if not limit:
             return []
-        exclude = f"doc_id != {quote(doc_id)}"
         with self._errors("les documents similaires"):
-            raw = self.index.get_similar_documents({
-                "id": first["hits"][0]["id"], "embedder": "default", "limit": limit,
-                "filter": [*build_filter(filters), exclude]})
+            own = self.index.get_documents({
+                "filter": build_filter(Filters(doc_ids=(doc_id,))), "limit": BATCH,
+                "fields": ["title", "_vectors"], "retrieve_vectors": True})
+        rows = [dict(r) for r in own.results]
+        if not rows:
+            return []
+        vectors = [np.asarray(_vector_of(r), dtype=np.float32) for r in rows
+                   if _vector_of(r) is not None]
+        exclude = f"doc_id != {quote(doc_id)}"
         request = SearchRequest("", limit=limit, passages_per_doc=1, facets=False)
+        if not vectors:
+            title = str(rows[0].get("title") or "")
+            with self._errors("les documents similaires"):
+                raw = self.index.search(title, {"filter": [exclude], "limit": limit,
+                                                "showRankingScore": True})
+            return list(self._result(request, raw).hits)
+        mean = np.mean(np.stack(vectors), axis=0)
+        norm = float(np.linalg.norm(mean))
+        floor = similarity.from_meta(self.meta())
+        with self._errors("les documents similaires"):
+            raw = self.index.search("", {
+                "vector": [float(x) for x in (mean / norm if norm else mean)],
+                "hybrid": {"embedder": "default", "semanticRatio": 1.0},
+                "filter": [exclude], "limit": limit, "showRankingScore": True,
+                "rankingScoreThreshold": score_threshold(floor)})
         return list(self._result(request, raw).hits)
+
+
+def _vector_of(row: Mapping[str, Any]) -> list[float] | None:
+    """A document's vector as Meilisearch returns it ({"default": [..]} or with
+    "embeddings"), or None."""
+    value = (row.get("_vectors") or {}).get("default")
+    if isinstance(value, dict):
+        value = value.get("embeddings")
+        if value and isinstance(value[0], list):
+            value = value[0]
+    return value if isinstance(value, list) and value else None

@@ -1,15 +1,19 @@
 """How the embedded engine turns a parsed query into a tantivy query, and fuses rankings.
 
 Ranking follows Meilisearch's rules, as tiers of constant scores added to BM25: documents
-matching more query words first, then exact words over typos, then words close together;
-BM25 orders within a tier. Tiers hold for questions in plain language too: on both dev
-sets, counting matched words beat term weighting alone (README, "Performance and quality").
+matching more query words first (a word matched with a typo counts), then documents whose
+matched words start from the first one (Meilisearch drops words from the end), then exact
+words over typos, then words close together; BM25 orders within a tier. Tiers hold for
+questions in plain language too: on both dev sets, counting matched words beat term
+weighting alone (README, "Performance and quality").
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Any
 
 import tantivy
 
@@ -20,14 +24,38 @@ from fonds.query import ParsedQuery, Slot
 Occur = tantivy.Occur
 Q = tantivy.Query
 
-TITLE_BOOST = 1.0  # the short title field scores high on its own; 1.5 and 2 lost on both sets
-HEADING_BOOST = 1.2
-TYPO_SCORE = 0.3  # a typo or prefix match weighs less than a typical exact BM25 match
-WORD_TIER = 1000.0
-EXACT_TIER = 100.0
-PROXIMITY_TIER = 50.0
-PROXIMITY_SLOP = 6
-RRF_K = 60
+# Leading-words tier: checked for the first few slots only (each level is one more nested
+# query over the same clauses); beyond, the word count alone orders.
+LEADING_SLOTS = 3
+
+
+@dataclass(frozen=True)
+class RankingConfig:
+    """The ranking's numbers in one record the engine is given, so that
+    benchmarks/tune_ranking.py sweeps them by passing another one."""
+
+    title_boost: float = 1.0  # the short title field scores high on its own; 1.5, 2 lost
+    heading_boost: float = 1.2
+    typo_score: float = 0.3  # a typo or prefix match weighs less than a typical exact match
+    word_tier: float = 1000.0  # per query word matched, typos included
+    leading_tier: float = 200.0  # per matched word counted from the first query word
+    exact_tier: float = 100.0  # per query word matched as typed
+    proximity_tier: float = 50.0
+    proximity_slop: int = 6
+    rrf_k: int = 60
+    # A query word found in this many passages is searched without typos (the searcher).
+    typo_skip_doc_freq: int = 20
+
+    def with_value(self, name: str, raw: str) -> RankingConfig:
+        """This config with one parameter set from text (for command-line sweeps)."""
+        names = {f.name for f in dataclasses.fields(self)}
+        if name not in names:
+            raise ValueError(f"unknown ranking parameter {name!r}: {', '.join(sorted(names))}")
+        current: Any = getattr(self, name)
+        return dataclasses.replace(self, **{name: type(current)(float(raw))})
+
+
+DEFAULT_RANKING = RankingConfig()
 
 
 def _should(queries: list[tantivy.Query]) -> tantivy.Query:
@@ -56,110 +84,133 @@ PASSAGE = Fields("text", "title", "heading", "exact")
 DOCUMENT = Fields("doc_text", None, None, "doc_exact")
 
 
-def _exact_term(schema: tantivy.Schema, stem: str, f: Fields = PASSAGE) -> tantivy.Query:
-    parts = [Q.term_query(schema, f.text, stem)]
-    if f.title:
-        parts.append(Q.boost_query(Q.term_query(schema, f.title, stem), TITLE_BOOST))
-    if f.heading:
-        parts.append(Q.boost_query(Q.term_query(schema, f.heading, stem), HEADING_BOOST))
-    return _should(parts)
+class QueryBuilder:
+    """tantivy queries for one schema and one ranking config."""
 
+    def __init__(self, schema: tantivy.Schema, config: RankingConfig = DEFAULT_RANKING
+                 ) -> None:
+        self.schema = schema
+        self.config = config
 
-def _phrase(schema: tantivy.Schema, words: tuple[str, ...], f: Fields = PASSAGE
-            ) -> tantivy.Query | None:
-    stops = french.stop_words()
-    kept = [(i, french.stem(w)) for i, w in enumerate(words) if w not in stops]
-    if not kept:
-        return None
-    if len(kept) == 1:
-        return _exact_term(schema, kept[0][1], f)
-    first = kept[0][0]
-    offsets = [(i - first, stem) for i, stem in kept]
-    fields = [name for name in (f.text, f.title) if name]
-    return _should([Q.phrase_query(schema, name, offsets, 1) for name in fields])
+    def _exact_term(self, stem: str, f: Fields = PASSAGE) -> tantivy.Query:
+        parts = [Q.term_query(self.schema, f.text, stem)]
+        if f.title:
+            parts.append(Q.boost_query(Q.term_query(self.schema, f.title, stem),
+                                       self.config.title_boost))
+        if f.heading:
+            parts.append(Q.boost_query(Q.term_query(self.schema, f.heading, stem),
+                                       self.config.heading_boost))
+        return _should(parts)
 
+    def _phrase(self, words: tuple[str, ...], f: Fields = PASSAGE) -> tantivy.Query | None:
+        stops = french.stop_words()
+        kept = [(i, french.stem(w)) for i, w in enumerate(words) if w not in stops]
+        if not kept:
+            return None
+        if len(kept) == 1:
+            return self._exact_term(kept[0][1], f)
+        first = kept[0][0]
+        offsets = [(i - first, stem) for i, stem in kept]
+        names = [name for name in (f.text, f.title) if name]
+        return _should([Q.phrase_query(self.schema, name, offsets, 1) for name in names])
 
-def exact_query(schema: tantivy.Schema, slot: Slot, f: Fields = PASSAGE) -> tantivy.Query:
-    """The slot's words as written (stemmed), or one of its synonym phrases: BM25-scored."""
-    options = [_must([_exact_term(schema, t.stem, f) for t in slot.terms])]
-    for alternative in slot.alternatives:
-        phrase = _phrase(schema, alternative, f)
-        if phrase is not None:
-            options.append(phrase)
-    return _should(options)
+    def exact(self, slot: Slot, f: Fields = PASSAGE) -> tantivy.Query:
+        """The slot's words as written (stemmed), or one of its synonym phrases."""
+        options = [_must([self._exact_term(t.stem, f) for t in slot.terms])]
+        for alternative in slot.alternatives:
+            phrase = self._phrase(alternative, f)
+            if phrase is not None:
+                options.append(phrase)
+        return _should(options)
 
+    def loose(self, slot: Slot, f: Fields = PASSAGE) -> tantivy.Query | None:
+        """Typo and prefix matches of a one-word slot, on whole unstemmed words (the `exact`
+        field holds title, heading and text, so each is one automaton walk)."""
+        if len(slot.terms) != 1:
+            return None
+        term = slot.terms[0]
+        parts = []
+        if term.typos:
+            parts.append(Q.fuzzy_term_query(self.schema, f.exact, term.word, term.typos,
+                                            True, False))
+        if term.prefix:
+            parts.append(Q.fuzzy_term_query(self.schema, f.exact, term.word, term.typos,
+                                            True, True))
+        return _should(parts) if parts else None
 
-def loose_query(schema: tantivy.Schema, slot: Slot, f: Fields = PASSAGE) -> tantivy.Query | None:
-    """Typo and prefix matches of a one-word slot, on whole unstemmed words (the `exact`
-    field holds title, heading and text, so each is one automaton walk)."""
-    if len(slot.terms) != 1:
-        return None
-    term = slot.terms[0]
-    parts = []
-    if term.typos:
-        parts.append(Q.fuzzy_term_query(schema, f.exact, term.word, term.typos, True, False))
-    if term.prefix:
-        parts.append(Q.fuzzy_term_query(schema, f.exact, term.word, term.typos, True, True))
-    return _should(parts) if parts else None
-
-
-def keyword_query(schema: tantivy.Schema, parsed: ParsedQuery) -> tantivy.Query:
-    """Only Should clauses: a document matches when any slot does (partial matches are the
-    fallback), and each expensive typo query is evaluated once."""
-    clauses: list[tuple[tantivy.Occur, tantivy.Query]] = []
-    for slot in parsed.slots:
-        exact = exact_query(schema, slot)
-        loose = loose_query(schema, slot)
-        clauses.append((Occur.Should, exact))  # BM25 orders within a tier
-        if len(parsed.slots) > 1:
+    def keyword(self, parsed: ParsedQuery) -> tantivy.Query:
+        """Only Should clauses: a document matches when any slot does (partial matches are
+        the fallback)."""
+        c = self.config
+        clauses: list[tuple[tantivy.Occur, tantivy.Query]] = []
+        either_of: list[tantivy.Query] = []
+        for slot in parsed.slots:
+            exact = self.exact(slot)
+            loose = self.loose(slot)
             either = exact if loose is None else _should([exact, loose])
-            clauses.append((Occur.Should, Q.const_score_query(either, WORD_TIER)))
-        elif loose is not None:
-            clauses.append((Occur.Should, Q.const_score_query(loose, TYPO_SCORE)))
-        # Every slot matched as typed counts, even one that allowed no typo.
-        clauses.append((Occur.Should, Q.const_score_query(exact, EXACT_TIER)))
-    stems = [t.stem for t in parsed.terms()]
-    if len(stems) > 1:
-        clauses.append((Occur.Should, Q.const_score_query(
-            Q.phrase_query(schema, "text", stems, PROXIMITY_SLOP), PROXIMITY_TIER)))
-    return Q.boolean_query(clauses)
+            either_of.append(either)
+            clauses.append((Occur.Should, exact))  # BM25 orders within a tier
+            if len(parsed.slots) > 1:
+                clauses.append((Occur.Should, Q.const_score_query(either, c.word_tier)))
+            elif loose is not None:
+                clauses.append((Occur.Should, Q.const_score_query(loose, c.typo_score)))
+            # Every slot matched as typed counts, even one that allowed no typo.
+            clauses.append((Occur.Should, Q.const_score_query(exact, c.exact_tier)))
+        # Words matched from the first on: « discrimnation emploi » puts what has the
+        # (misspelt) first word before what has only the second.
+        for depth in range(1, min(len(either_of), LEADING_SLOTS + 1)):
+            clauses.append((Occur.Should, Q.const_score_query(
+                _must(either_of[:depth]), c.leading_tier)))
+        stems = [t.stem for t in parsed.terms()]
+        if len(stems) > 1:
+            clauses.append((Occur.Should, Q.const_score_query(
+                Q.phrase_query(self.schema, "text", stems, c.proximity_slop),
+                c.proximity_tier)))
+        return Q.boolean_query(clauses)
+
+    def match(self, parsed: ParsedQuery, f: Fields) -> tantivy.Query:
+        """What matches, without ranking: any slot, exactly or with typos (for counts)."""
+        options = []
+        for slot in parsed.slots:
+            options.append(self.exact(slot, f))
+            loose = self.loose(slot, f)
+            if loose is not None:
+                options.append(loose)
+        return _should(options)
+
+    def slot_matches(self, parsed: ParsedQuery, f: Fields) -> list[tantivy.Query]:
+        """One query per slot (exactly or with typos): which words a document holds."""
+        out = []
+        for slot in parsed.slots:
+            loose = self.loose(slot, f)
+            exact = self.exact(slot, f)
+            out.append(exact if loose is None else _should([exact, loose]))
+        return out
+
+    def with_filters(self, match: tantivy.Query | None, f: Filters, kind: str
+                     ) -> tantivy.Query:
+        """Entries of one kind (passage or doc) that match and pass the filters. Filters are
+        term-set and range queries: values are data, never parsed as syntax."""
+        clauses = [(Occur.Must, Q.term_query(self.schema, "kind", kind))]
+        if match is not None:
+            clauses.append((Occur.Must, match))
+        for field, values in (("themes", f.themes), ("departements", f.departements),
+                              ("doc_type", f.doc_types), ("source", f.sources),
+                              ("doc_id", f.doc_ids)):
+            if values:
+                clauses.append((Occur.Must, Q.term_set_query(self.schema, field, list(values))))
+        if f.year_from is not None or f.year_to is not None:
+            clauses.append((Occur.Must, Q.range_query(
+                self.schema, "year", tantivy.FieldType.Integer, f.year_from, f.year_to)))
+        return Q.boolean_query(clauses)
 
 
-def match_query(schema: tantivy.Schema, parsed: ParsedQuery, f: Fields) -> tantivy.Query:
-    """What matches, without ranking: any slot, exactly or with typos (for counts)."""
-    options = []
-    for slot in parsed.slots:
-        options.append(exact_query(schema, slot, f))
-        loose = loose_query(schema, slot, f)
-        if loose is not None:
-            options.append(loose)
-    return _should(options)
-
-
-def with_filters(schema: tantivy.Schema, match: tantivy.Query | None, f: Filters, kind: str
-                 ) -> tantivy.Query:
-    """Entries of one kind (passage or doc) that match and pass the filters. Filters are
-    term-set and range queries: values are data, never parsed as syntax."""
-    clauses = [(Occur.Must, Q.term_query(schema, "kind", kind))]
-    if match is not None:
-        clauses.append((Occur.Must, match))
-    for field, values in (("themes", f.themes), ("departements", f.departements),
-                          ("doc_type", f.doc_types), ("source", f.sources),
-                          ("doc_id", f.doc_ids)):
-        if values:
-            clauses.append((Occur.Must, Q.term_set_query(schema, field, list(values))))
-    if f.year_from is not None or f.year_to is not None:
-        clauses.append((Occur.Must, Q.range_query(
-            schema, "year", tantivy.FieldType.Integer, f.year_from, f.year_to)))
-    return Q.boolean_query(clauses)
-
-
-def fuse(keyword: list[tuple[str, float]], semantic: list[tuple[str, float]], ratio: float
-         ) -> list[tuple[str, float]]:
+def fuse(keyword: list[tuple[str, float]], semantic: list[tuple[str, float]], ratio: float,
+         rrf_k: int = DEFAULT_RANKING.rrf_k) -> list[tuple[str, float]]:
     """Reciprocal rank fusion, the semantic ratio weighting the meaning side."""
     scores: dict[str, float] = defaultdict(float)
     for rank, (doc_id, _) in enumerate(keyword):
-        scores[doc_id] += (1 - ratio) / (RRF_K + rank + 1)
+        scores[doc_id] += (1 - ratio) / (rrf_k + rank + 1)
     for rank, (doc_id, _) in enumerate(semantic):
-        scores[doc_id] += ratio / (RRF_K + rank + 1)
+        scores[doc_id] += ratio / (rrf_k + rank + 1)
     return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))

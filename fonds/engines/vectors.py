@@ -36,6 +36,7 @@ class VectorStore:
         self._ids: list[str] = []
         self._row_docs: np.ndarray = np.empty(0, dtype=np.int32)
         self._doc_codes: dict[str, int] = {}
+        self._code_docs: list[str] = []
         self.dim: int | None = None
 
     # -- files -------------------------------------------------------------------
@@ -149,6 +150,24 @@ class VectorStore:
         codes = [self._doc_codes.setdefault(self._doc_of[i], len(self._doc_codes))
                  for i in self._ids]
         self._row_docs = np.array(codes, dtype=np.int32)
+        self._code_docs = list(self._doc_codes)
+
+    def doc_scores(self, query: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[str]]:
+        """(cosine of every passage, its document's code, document id of each code): the
+        whole distribution, so that a floor decides what matches, not a candidate count."""
+        if self._matrix is None:
+            self._build()
+        assert self._matrix is not None
+        if not self._ids:
+            return np.empty(0, dtype=np.float32), self._row_docs, []
+        scores = self._matrix @ query.astype(np.float32, copy=False).ravel()
+        return scores, self._row_docs, self._code_docs
+
+    def rows_of(self, doc_code: int) -> np.ndarray:
+        return np.flatnonzero(self._row_docs == doc_code)
+
+    def passage_id(self, row: int) -> str:
+        return self._ids[row]
 
     def search(self, query: np.ndarray, k: int, allowed_docs: Collection[str] | None = None,
                exclude_docs: Collection[str] = ()) -> list[tuple[str, str, float]]:

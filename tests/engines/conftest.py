@@ -49,7 +49,7 @@ def _make(kind: str, root: Path) -> SearchEngine:
 def filled(request, tmp_path_factory, corpus_passages, embedder) -> Iterator[SearchEngine]:
     """One engine per kind holding the corpus, shared by read-only tests."""
     engine = _make(request.param, tmp_path_factory.mktemp(request.param))
-    engine.apply_settings()
+    engine.ensure_index(embedder.info.dim)
     engine.upsert(corpus_passages)
     engine.set_meta({"embedder": embedder.info.as_json()})
     yield engine
@@ -57,10 +57,10 @@ def filled(request, tmp_path_factory, corpus_passages, embedder) -> Iterator[Sea
 
 
 @pytest.fixture(params=ENGINES)
-def fresh(request, tmp_path) -> Iterator[SearchEngine]:
+def fresh(request, tmp_path, embedder) -> Iterator[SearchEngine]:
     """An empty engine per test, for tests that write."""
     engine = _make(request.param, tmp_path)
-    engine.apply_settings()
+    engine.ensure_index(embedder.info.dim)
     yield engine
     engine.close()
 

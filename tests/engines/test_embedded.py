@@ -45,13 +45,14 @@ WRITER = """
 import sys, time
 from pathlib import Path
 from fonds.engines.base import Passage
-from fonds.engines.embedded import EmbeddedEngine, _Generation
+from fonds.engines.embedded import EmbeddedEngine
+from fonds.engines.embedded.schema import passage_entry
 engine = EmbeddedEngine(Path(sys.argv[1]))
 engine.upsert([Passage("kept", "kept-0", 0, 1, "Gardé", "Ce document a été validé.")])
 gen = engine._reader()
 writer = gen.open_writer()
 for i in range(2000):  # added but never committed: the process is killed first
-    writer.add_document(engine._document(
+    writer.add_document(passage_entry(
         Passage(f"lost{i}", f"lost{i}-0", 0, 1, "Perdu", "Ce document est perdu.")))
 print("ready", flush=True)
 time.sleep(60)

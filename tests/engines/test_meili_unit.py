@@ -18,10 +18,12 @@ import numpy as np
 import pytest
 
 from fonds.engines.base import Filters, Mode, Passage, SearchRequest, Sort
+from fonds.engines.floor import SimilarityFloor
 from fonds.engines.meili import (
     MeiliEngine,
     build_filter,
     document_key,
+    facet_queries,
     formatted_snippet,
     index_settings,
     search_params,
@@ -132,7 +134,34 @@ def test_search_params_per_mode() -> None:
     semantic = search_params(SearchRequest("santé", mode=Mode.SEMANTIC), vector)
     assert semantic["hybrid"]["semanticRatio"] == 1.0
     dated = search_params(SearchRequest("santé", sort=Sort.DATE, offset=20, limit=10), None)
-    assert dated["sort"] == ["date_key:desc"] and dated["offset"] == 20
+    assert dated["sort"] == ["date_key:desc"] and (dated["page"], dated["hitsPerPage"]) == (3, 10)
+    odd = search_params(SearchRequest("santé", offset=5, limit=10), None)
+    assert (odd["offset"], odd["limit"]) == (5, 10)
+
+
+def test_pages_beyond_the_window_ask_for_no_hits() -> None:
+    far = search_params(SearchRequest("santé", offset=99_999_990, limit=10), None)
+    assert far["hitsPerPage"] == 0 and "offset" not in far
+
+
+def test_semantic_matches_need_the_floor() -> None:
+    vector = np.ones(4, dtype=np.float32) / 2
+    floor = SimilarityFloor(absolute=0.8, relative=0.05)
+    semantic = search_params(SearchRequest("santé", mode=Mode.SEMANTIC), vector, floor)
+    assert semantic["rankingScoreThreshold"] == pytest.approx(0.9)
+    keyword = search_params(SearchRequest("santé"), None, floor)
+    assert "rankingScoreThreshold" not in keyword
+
+
+def test_facets_are_disjunctive() -> None:
+    request = SearchRequest("santé", Filters(departements=("34", "30"), doc_types=("guide",)))
+    queries = facet_queries("fonds", request, None, None)
+    by_facet = {q["facets"][0]: q for q in queries}
+    assert set(by_facet) == {"departements", "doc_type"}
+    # each facet is counted with the other facets' filters only
+    assert by_facet["departements"]["filter"] == ['doc_type IN ["guide"]']
+    assert by_facet["doc_type"]["filter"] == ['departements IN ["34", "30"]']
+    assert all(q["hitsPerPage"] == 0 for q in queries)
 
 
 def test_snippets_are_escaped_but_keep_marks() -> None:
@@ -151,6 +180,7 @@ class FakeMeili(ThreadingHTTPServer):
         self.fail_next_task: str | None = None
         self.tasks: dict[int, dict[str, Any]] = {}
         self.search_response: dict[str, Any] = {}
+        self.broken_meta = False
 
 
 def task_body(uid: int, index: str | None, kind: str, error: str | None) -> dict[str, Any]:
@@ -203,6 +233,17 @@ class Handler(BaseHTTPRequestHandler):
                 self._send(404, {"message": f"Index `{parts[1]}` not found.",
                                  "code": "index_not_found", "type": "invalid_request",
                                  "link": "https://docs.meilisearch.com/errors#index_not_found"})
+        elif method == "GET" and len(parts) == 4 and parts[2] == "documents":
+            if parts[1] not in self.server.indexes:
+                self._send(404, {"message": f"Index `{parts[1]}` not found.",
+                                 "code": "index_not_found", "type": "invalid_request",
+                                 "link": ""})
+            elif self.server.broken_meta:
+                self._send(500, {"message": "internal", "code": "internal",
+                                 "type": "internal", "link": ""})
+            else:
+                self._send(404, {"message": "Document not found.", "code": "document_not_found",
+                                 "type": "invalid_request", "link": ""})
         elif parts[-1] == "settings":
             self._task(parts[1], "settingsUpdate")
         elif parts[-2:] == ["documents", "delete"]:
@@ -214,7 +255,8 @@ class Handler(BaseHTTPRequestHandler):
         elif parts == ["multi-search"]:
             self._send(200, {"results": [
                 {"indexUid": q["indexUid"], "hits": [], "query": q["q"], "processingTimeMs": 0,
-                 "limit": q["limit"], "offset": 0, "estimatedTotalHits": 0}
+                 "hitsPerPage": q.get("hitsPerPage", q.get("limit")), "page": 1,
+                 "totalHits": 0, "totalPages": 0}
                 for q in body["queries"]]})
         else:
             self._send(404, {"message": "not found", "code": "not_found",
@@ -250,9 +292,9 @@ def passage(doc_id: str, position: int, vector: bool = True) -> Passage:
                    vector=np.full(3, 0.5, dtype=np.float32) if vector else None)
 
 
-def test_apply_settings_creates_the_index_then_waits(fake: FakeMeili) -> None:
+def test_ensure_index_creates_the_index_then_waits(fake: FakeMeili) -> None:
     engine = MeiliEngine(url(fake), "admin-key", index="fonds_t")
-    engine.apply_settings(384)
+    engine.ensure_index(384)
     methods = [(m, p) for m, p, _, _ in fake.requests]
     assert ("POST", "/indexes") in methods
     assert ("PATCH", "/indexes/fonds_t/settings") in methods
@@ -261,7 +303,7 @@ def test_apply_settings_creates_the_index_then_waits(fake: FakeMeili) -> None:
     assert settings_body["distinctAttribute"] == "doc_id"
     assert all(h.get("Authorization") == "Bearer admin-key" for _, _, h, _ in fake.requests)
     fake.requests.clear()
-    engine.apply_settings(384)  # idempotent: the index exists, settings are re-applied
+    engine.ensure_index(384)  # idempotent: the index exists, settings are re-applied
     assert ("POST", "/indexes") not in [(m, p) for m, p, _, _ in fake.requests]
 
 
@@ -295,8 +337,8 @@ def test_search_maps_hits_facets_and_total(fake: FakeMeili) -> None:
                   "departements": ["34"], "date": "2019-11-06", "year": 2019,
                   "_rankingScore": 0.93,
                   "_formatted": {"text": "La \x02santé\x03 <b>"}}],
-        "query": "sante", "processingTimeMs": 4, "limit": 10, "offset": 0,
-        "estimatedTotalHits": 7,
+        "query": "sante", "processingTimeMs": 4, "hitsPerPage": 10, "page": 1,
+        "totalHits": 7, "totalPages": 1,
         "facetDistribution": {"themes": {"santé": 7}, "departements": {"34": 5}},
     }
     engine = MeiliEngine(url(fake), "search-key", index="fonds_t")
@@ -309,9 +351,13 @@ def test_search_maps_hits_facets_and_total(fake: FakeMeili) -> None:
     assert hit.passages[0].highlight == f"La {MARK_START}santé{MARK_END} &lt;b&gt;"
     body = next(b for m, p, _, b in fake.requests if p.endswith("/search"))
     assert body["q"] == "sante" and body["filter"] == ['departements IN ["34"]']
-    multi = next(b for m, p, _, b in fake.requests if p == "/multi-search")
-    assert multi["queries"][0]["filter"] == ['doc_id IN ["d1"]']
-    assert multi["queries"][0]["distinct"] == "passage_id"
+    facet_query, passages = [b for m, p, _, b in fake.requests if p == "/multi-search"]
+    # the filtered facet is counted without its own filter (disjunctive)
+    assert facet_query["queries"][0]["facets"] == ["departements"]
+    assert "filter" not in facet_query["queries"][0]
+    assert result.facets["departements"] == {"34": 0}  # the selected value keeps its place
+    assert passages["queries"][0]["filter"] == ['doc_id IN ["d1"]']
+    assert passages["queries"][0]["distinct"] == "passage_id"
 
 
 def test_unreachable_server_is_one_clear_line_without_the_key() -> None:
@@ -330,3 +376,31 @@ def test_the_ui_gets_only_the_search_key() -> None:
     no_search_key = load_settings(env={"FONDS_MEILI_KEY": "master"})
     with pytest.raises(FondsError, match="FONDS_MEILI_SEARCH_KEY"):
         MeiliEngine.from_settings(no_search_key, search_only=True)
+
+
+def test_meta_forgives_only_absence(fake: FakeMeili) -> None:
+    engine = MeiliEngine(url(fake), "k", index="fonds_t")
+    assert engine.meta() == {}  # no meta index yet
+    fake.indexes.add("fonds_t_meta")
+    assert engine.meta() == {}  # an index without the document
+    fake.broken_meta = True
+    with pytest.raises(FondsError, match="métadonnées"):
+        engine.meta()  # a server error is not « nothing recorded »
+    unreachable = MeiliEngine("http://127.0.0.1:9", "k", index="fonds_t", timeout=2)
+    with pytest.raises(FondsError, match="injoignable"):
+        unreachable.meta()
+
+
+def test_similar_on_an_unreachable_server_is_one_clear_line() -> None:
+    engine = MeiliEngine("http://127.0.0.1:9", "k", index="fonds_t", timeout=2)
+    with pytest.raises(FondsError, match="injoignable"):
+        engine.similar("d1")
+
+
+def test_document_ids_list_one_passage_per_document(fake: FakeMeili) -> None:
+    fake.indexes.add("fonds_t")
+    engine = MeiliEngine(url(fake), "k", index="fonds_t")
+    with pytest.raises(FondsError):  # the stand-in has no document listing: the request
+        engine.document_ids()
+    (listing,) = [b for m, p, _, b in fake.requests if p.endswith("/documents/fetch")]
+    assert listing["filter"] == "position = 0"

@@ -1,0 +1,280 @@
+"""Query execution of the embedded engine: what matches, how it ranks, what a page shows.
+
+What matches is decided once per search as a set of documents: the keyword side's matches
+(any query word, typos included) and the semantic side's (a passage above the similarity
+floor). Totals and facet counts are counted on these sets with the filters, in every mode
+alike; ranking only orders them (tiers and BM25, cosine, or their fusion).
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import tantivy
+
+from fonds import french
+from fonds.engines import ranking
+from fonds.engines.base import (
+    FACETS,
+    FILTER_OF_FACET,
+    MAX_WINDOW,
+    DocHit,
+    Filters,
+    Mode,
+    SearchRequest,
+    SearchResult,
+    Sort,
+)
+from fonds.engines.embedded import page
+from fonds.engines.embedded.page import Ranked, Run
+from fonds.engines.embedded.schema import DOC, PASSAGE
+from fonds.engines.embedded.storage import Generation
+from fonds.engines.floor import SimilarityFloor
+from fonds.errors import FondsError
+from fonds.highlight import osa_distance
+from fonds.query import ParsedQuery, parse, without_typos
+
+# Passage hits read per ranked document before widening (a document has many passages).
+PASSAGES_PER_DOC_GUESS = 4
+MIN_PASSAGE_HITS = 40
+MAX_PASSAGE_HITS = 20_000  # the widening stops here, whatever the page
+SUGGEST_CANDIDATES = 20_000  # archive words sharing a first letter, read for « did you mean »
+
+class Searcher:
+    def __init__(self, gen: Generation, config: ranking.RankingConfig, floor: SimilarityFloor
+                 ) -> None:
+        self.gen = gen
+        self.config = config
+        self.floor = floor
+        self.build = ranking.QueryBuilder(gen.schema, config)
+
+    # -- the search ----------------------------------------------------------------------
+
+    def search(self, request: SearchRequest, vector: np.ndarray | None) -> SearchResult:
+        started = time.perf_counter()
+        gen = self.gen
+        parsed = parse(request.query)
+        mode = request.mode
+        if parsed.is_empty or (mode is Mode.HYBRID and request.semantic_ratio <= 0):
+            mode = Mode.KEYWORD
+        elif mode is Mode.HYBRID and request.semantic_ratio >= 1:
+            mode = Mode.SEMANTIC
+        if mode is not Mode.KEYWORD:
+            if vector is None:
+                raise FondsError("la recherche par le sens demande le vecteur de la requête")
+            if len(gen.vectors) == 0:
+                raise FondsError("cet index n'a pas de vecteurs : recherche par mots seulement")
+        searcher = gen.index.searcher()
+        # A word this archive uses often was typed right: looking for its typo variants
+        # costs most of a query and only adds noise after the exact matches (the idea of
+        # Typesense's typo_tokens_threshold). Rare or unknown words keep their typo budget.
+        common = {t.word for t in parsed.terms()
+                  if t.typos and searcher.doc_freq("exact", t.word)
+                  >= self.config.typo_skip_doc_freq}
+        run = Run(gen, searcher, without_typos(parsed, common), request.passages_per_doc)
+        start, end = request.window
+
+        keyword = self._keyword_set(run) if mode is not Mode.SEMANTIC else None
+        semantic = (self._semantic_set(run, vector) if mode is not Mode.KEYWORD
+                    and vector is not None else None)
+        matched = _union(keyword, semantic, len(gen.table))
+        allowed = gen.table.mask(request.filters)
+        found = matched if allowed is None else matched & allowed
+        total = int(found.sum())
+        facets = self._facets(matched, request.filters) if request.facets else {}
+        partial, words = (self._partial(run, request.filters)
+                          if keyword is not None and total else (False, ()))
+
+        if end <= start or not total:
+            ranked: Ranked = []
+        elif request.sort is Sort.DATE or parsed.is_empty:
+            ranked = self._by_date(found, end)
+        elif mode is Mode.KEYWORD:
+            ranked = self._keyword_ranked(run, request.filters, end)
+        else:
+            sem_ranked = self._semantic_ranked(run, found)
+            if mode is Mode.SEMANTIC:
+                ranked = sem_ranked
+            else:
+                ranked = ranking.fuse(self._keyword_ranked(run, request.filters, end),
+                                      sem_ranked, request.semantic_ratio, self.config.rrf_k)
+        hits = page.hits(run, self.build, ranked[start:end])
+        return SearchResult(total, tuple(hits), facets, _ms(started), partial=partial,
+                            matched_words=words, years=gen.years)
+
+    # -- what matches ----------------------------------------------------------------------
+
+    def _doc_mask(self, run: Run, query: tantivy.Query) -> np.ndarray:
+        """Documents whose document entry matches a query, as a mask over the doc table."""
+        table = run.gen.table
+        mask = np.zeros(len(table), dtype=bool)
+        entries = tantivy.Query.boolean_query([
+            (tantivy.Occur.Must, tantivy.Query.term_query(run.gen.schema, "kind", DOC)),
+            (tantivy.Occur.Must, query)])
+        hits = run.searcher.search(entries, limit=max(len(table), 1), count=False).hits
+        for doc_id in page.doc_ids(run, hits):
+            if doc_id is not None and doc_id in table.index:
+                mask[table.index[doc_id]] = True
+        return mask
+
+    def _keyword_set(self, run: Run) -> np.ndarray:
+        if run.parsed.is_empty:  # browsing: every document
+            return np.ones(len(run.gen.table), dtype=bool)
+        return self._doc_mask(run, self.build.match(run.parsed, ranking.DOCUMENT))
+
+    def _semantic_set(self, run: Run, vector: np.ndarray) -> np.ndarray:
+        """Documents with a passage above the floor; their passages kept for the page."""
+        table = run.gen.table
+        mask = np.zeros(len(table), dtype=bool)
+        scores, row_docs, code_docs = run.gen.vectors.doc_scores(vector)
+        if not len(scores):
+            return mask
+        threshold = self.floor.threshold(float(scores.max()))
+        rows = np.flatnonzero(scores >= threshold)
+        rows = rows[np.argsort(-scores[rows], kind="stable")]
+        for row in rows:
+            doc_id = code_docs[row_docs[row]]
+            position = table.index.get(doc_id)
+            if position is None:
+                continue  # a vector whose document is not committed: tantivy decides
+            mask[position] = True
+            run.semantic_passages.setdefault(doc_id, []).append(
+                (run.gen.vectors.passage_id(int(row)), float(scores[row])))
+        return mask
+
+    def _facets(self, matched: np.ndarray, filters: Filters) -> dict[str, dict[str, int]]:
+        """Disjunctive counts: each facet counted with the filters of the other facets, so
+        a count says what choosing the value would give; selected values always show."""
+        table = self.gen.table
+        out: dict[str, dict[str, int]] = {}
+        base: dict[str, dict[str, int]] | None = None
+        for facet in FACETS:
+            if filters.on(facet):
+                allowed = table.mask(filters.without(facet))
+                counts = table.facet_counts_mask(
+                    matched if allowed is None else matched & allowed)[facet]
+                for value in _selected(filters, facet):
+                    counts.setdefault(value, 0)
+                out[facet] = counts
+            else:
+                if base is None:
+                    allowed = table.mask(filters)
+                    base = table.facet_counts_mask(matched if allowed is None
+                                                   else matched & allowed)
+                out[facet] = base[facet]
+        return out
+
+    def _partial(self, run: Run, filters: Filters) -> tuple[bool, tuple[str, ...]]:
+        """Whether no document has every query word; then the words some document has."""
+        if len(run.parsed.slots) < 2:
+            return False, ()
+        allowed = self.gen.table.mask(filters)
+        slots = self.build.slot_matches(run.parsed, ranking.DOCUMENT)
+        masks = [self._doc_mask(run, q) for q in slots]
+        if allowed is not None:
+            masks = [m & allowed for m in masks]
+        if np.logical_and.reduce(masks).any():
+            return False, ()
+        words = tuple(" ".join(t.word for t in slot.terms)
+                      for slot, mask in zip(run.parsed.slots, masks, strict=True) if mask.any())
+        return True, words
+
+    # -- ranking ---------------------------------------------------------------------------
+
+    def _by_date(self, found: np.ndarray, end: int) -> Ranked:
+        docs = self.gen.docs
+        ids = [self.gen.table.ids[i] for i in np.flatnonzero(found)]
+        ids.sort(key=lambda d: (docs[d].date or "", d), reverse=True)
+        return [(d, 0.0) for d in ids[:end]]
+
+    def _keyword_ranked(self, run: Run, filters: Filters, need: int) -> Ranked:
+        """At least `need` documents (when there are), best first, passages kept."""
+        run.query = self.build.with_filters(self.build.keyword(run.parsed), filters, PASSAGE)
+        limit = max(need * PASSAGES_PER_DOC_GUESS, MIN_PASSAGE_HITS)
+        while True:
+            hits = run.searcher.search(run.query, limit=limit, count=False).hits
+            grouped: dict[str, list[tuple[float, tantivy.DocAddress]]] = {}
+            for (score, address), doc_id in zip(hits, page.doc_ids(run, hits), strict=True):
+                if doc_id is not None:
+                    grouped.setdefault(doc_id, []).append((score, address))
+            if len(grouped) >= need or len(hits) < limit or limit >= MAX_PASSAGE_HITS:
+                break
+            limit = min(limit * PASSAGES_PER_DOC_GUESS, MAX_PASSAGE_HITS)
+        for doc_id, items in grouped.items():
+            run.keyword_passages[doc_id] = items[: run.per_doc]
+        return [(d, items[0][0]) for d, items in grouped.items()]
+
+    def _semantic_ranked(self, run: Run, found: np.ndarray) -> Ranked:
+        table = self.gen.table
+        ranked = [(d, items[0][1]) for d, items in run.semantic_passages.items()
+                  if found[table.index[d]]]
+        ranked.sort(key=lambda kv: (-kv[1], kv[0]))
+        return ranked[:MAX_WINDOW]
+
+    # -- beside the search ---------------------------------------------------------------------
+
+    def suggest(self, query: str) -> str | None:
+        """The query with each unknown word replaced by the archive's most frequent word
+        within its typo budget (« Vouliez-vous dire … ? »); None when nothing changes."""
+        searcher = self.gen.index.searcher()
+        changed = False
+        out = []
+        for word in french.words(query):
+            # One typo more than search allows: within the budget, search already matched.
+            budget = french.max_typos(word) + 1 if len(word) >= 4 else 0
+            if not budget or word in french.stop_words() or searcher.doc_freq("exact", word):
+                out.append(word)
+                continue
+            candidates = searcher.terms_with_prefix("exact", word[:1], limit=SUGGEST_CANDIDATES)
+            best = min(((osa_distance(word, term, budget), -count, term)
+                        for term, count in candidates
+                        if abs(len(term) - len(word)) <= budget),
+                       default=None)
+            if best is not None and best[0] <= budget:
+                out.append(best[2])
+                changed = True
+            else:
+                out.append(word)
+        return " ".join(out) if changed else None
+
+    def similar(self, doc_id: str, limit: int) -> list[DocHit]:
+        gen = self.gen
+        if doc_id not in gen.docs or limit <= 0:
+            return []
+        limit = min(limit, MAX_WINDOW)
+        vector = gen.vectors.doc_vector(doc_id)
+        if vector is None:
+            # No vectors: the words of the title stand in for meaning.
+            run = Run(gen, gen.index.searcher(), parse(gen.docs[doc_id].title + " "), 1)
+            ranked = [(d, s) for d, s in self._keyword_ranked(run, Filters(), limit + 1)
+                      if d != doc_id]
+            return page.hits(run, self.build, ranked[:limit])
+        run = Run(gen, gen.index.searcher(), ParsedQuery("", ()), 1)
+        # A document against passages: only the absolute floor (its own passages are the
+        # best match and would set a relative one).
+        floor = SimilarityFloor(self.floor.absolute, relative=2.0)
+        Searcher(gen, self.config, floor)._semantic_set(run, vector)
+        run.semantic_passages.pop(doc_id, None)
+        ranked = sorted(((d, items[0][1]) for d, items in run.semantic_passages.items()),
+                        key=lambda kv: (-kv[1], kv[0]))
+        return page.hits(run, self.build, ranked[:limit])
+
+
+def _selected(filters: Filters, facet: str) -> tuple[str, ...]:
+    values: tuple[str, ...] = getattr(filters, FILTER_OF_FACET[facet], ()) if (
+        facet in FILTER_OF_FACET) else ()
+    return values
+
+
+def _union(a: np.ndarray | None, b: np.ndarray | None, size: int) -> np.ndarray:
+    if a is None and b is None:
+        return np.zeros(size, dtype=bool)
+    if a is None:
+        assert b is not None
+        return b
+    return a if b is None else a | b
+
+
+def _ms(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 2)
