@@ -162,10 +162,28 @@ def mode_ranker(service: SearchService, mode: Mode, corpus_id: dict[str, str],
     return rank
 
 
+def no_answer_counts(service: SearchService, texts: list[str], modes: list[Mode]
+                     ) -> dict[str, dict[str, float]]:
+    """For questions the corpus does not answer: per mode, the mean number of documents
+    found (`total`), the share of questions answered with anything, and the largest total.
+    With a relevance floor every figure is 0."""
+    out: dict[str, dict[str, float]] = {}
+    for mode in modes:
+        totals = [service.search(SearchRequest(text, mode=mode, limit=K, facets=False,
+                                               passages_per_doc=1)).total for text in texts]
+        out[str(mode)] = {
+            "mean_total": round(sum(totals) / max(len(totals), 1), 2),
+            "answered": round(sum(1 for t in totals if t) / max(len(totals), 1), 4),
+            "max_total": max(totals, default=0)}
+    return out
+
+
 def evaluate(settings: Settings, corpus: Path, queries_path: Path, qrels_path: Path,
              extra: Path | None, modes: list[Mode], work_dir: Path, limit: int | None = None,
-             say: Callable[[str], None] = lambda m: None, reuse: bool = False
-             ) -> dict[str, Any]:
+             say: Callable[[str], None] = lambda m: None, reuse: bool = False,
+             no_answer: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """`no_answer`: query files (BEIR queries.jsonl) the corpus has no answer for, e.g.
+    benchmarks/no-answer/queries.jsonl; their counts go under "no_answer"."""
     files = [corpus, *([extra] if extra else [])]
     for path in (queries_path, qrels_path):  # the corpus files are checked by prepare()
         if not path.is_file():
@@ -182,8 +200,12 @@ def evaluate(settings: Settings, corpus: Path, queries_path: Path, qrels_path: P
         say(f"{len(chosen)} requêtes × {len(rankers)} méthodes…")
         results, per_query = score(rankers, queries, qrels, chosen)
         embedder = service.engine.meta().get("embedder")
+        unanswerable = [text for path in no_answer for text in load_queries(path).values()]
+        extra_counts = ({"no_answer": {"queries": len(unanswerable),
+                                       "modes": no_answer_counts(service, unanswerable, modes)}}
+                        if unanswerable else {})
     return {"documents": len(corpus_id), "queries": len(chosen), "embedder": embedder,
-            "results": results, "per_query": per_query}
+            "results": results, "per_query": per_query, **extra_counts}
 
 
 def format_eval(report: dict[str, Any]) -> str:
@@ -192,4 +214,9 @@ def format_eval(report: dict[str, Any]) -> str:
     for name, m in report["results"].items():
         lines.append(f"{name:<10}{m['ndcg@10']:>10.3f}{m['recall@10']:>8.3f}"
                      f"{m['mrr@10']:>8.3f}{m['recall@1']:>8.3f}")
+    if "no_answer" in report:
+        lines.append(f"{report['no_answer']['queries']} questions sans réponse : documents "
+                     "trouvés en moyenne (part des questions avec un résultat)")
+        for name, m in report["no_answer"]["modes"].items():
+            lines.append(f"{name:<10}{m['mean_total']:>10.1f}{m['answered']:>8.1%}")
     return "\n".join(lines)

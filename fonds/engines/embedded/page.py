@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import tantivy
 
 from fonds.engines import ranking
@@ -32,6 +33,7 @@ class Run:
     keyword_passages: dict[str, list[tuple[float, tantivy.DocAddress]]] = field(
         default_factory=dict)
     semantic_passages: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
+    doc_cosine: np.ndarray | None = None  # best cosine per document of the doc table
 
 
 

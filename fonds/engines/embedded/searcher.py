@@ -130,6 +130,15 @@ class Searcher:
         scores, row_docs, code_docs = run.gen.vectors.doc_scores(vector)
         if not len(scores):
             return mask
+        # Every document's best cosine, for ranking the union in hybrid mode: the floor
+        # decides what matches, not how a keyword match ranks on meaning.
+        best = np.full(len(code_docs), -np.inf, dtype=np.float32)
+        np.maximum.at(best, row_docs, scores)
+        run.doc_cosine = np.full(len(table), -np.inf, dtype=np.float32)
+        for code, doc_id in enumerate(code_docs):
+            position = table.index.get(doc_id)
+            if position is not None:
+                run.doc_cosine[position] = best[code]
         threshold = self.floor.threshold(float(scores.max()))
         rows = np.flatnonzero(scores >= threshold)
         rows = rows[np.argsort(-scores[rows], kind="stable")]
@@ -206,11 +215,14 @@ class Searcher:
         return [(d, items[0][0]) for d, items in grouped.items()]
 
     def _semantic_ranked(self, run: Run, found: np.ndarray) -> Ranked:
-        table = self.gen.table
-        ranked = [(d, items[0][1]) for d, items in run.semantic_passages.items()
-                  if found[table.index[d]]]
-        ranked.sort(key=lambda kv: (-kv[1], kv[0]))
-        return ranked[:MAX_WINDOW]
+        """The found documents by their best cosine (those above the floor in semantic
+        mode; in hybrid, keyword matches below it too, so that fusion ranks them)."""
+        if run.doc_cosine is None:
+            return []
+        cosine = np.where(found, run.doc_cosine, -np.inf)
+        order = np.argsort(-cosine, kind="stable")[:MAX_WINDOW]
+        ids = self.gen.table.ids
+        return [(ids[i], float(cosine[i])) for i in order if np.isfinite(cosine[i])]
 
     # -- beside the search ---------------------------------------------------------------------
 
