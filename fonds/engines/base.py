@@ -131,7 +131,8 @@ class Filters:
         """These filters but those on one facet: what a disjunctive facet counts with."""
         if facet == "year":
             return dataclasses.replace(self, year_from=None, year_to=None)
-        return dataclasses.replace(self, **{FILTER_OF_FACET[facet]: ()})
+        changes: dict[str, Any] = {FILTER_OF_FACET[facet]: ()}
+        return dataclasses.replace(self, **changes)
 
     def on(self, facet: str) -> bool:
         if facet == "year":

@@ -80,7 +80,8 @@ def document_key(passage_id: str) -> str:
 
 
 def index_settings(dimensions: int | None) -> dict[str, Any]:
-    settings = json.loads((CONFIG_DIR / "meilisearch.json").read_text(encoding="utf-8"))
+    settings: dict[str, Any] = json.loads(
+        (CONFIG_DIR / "meilisearch.json").read_text(encoding="utf-8"))
     settings.pop("_comment", None)
     settings["stopWords"] = sorted(french.stop_words())
     settings["synonyms"] = french.meilisearch_synonyms()

@@ -110,7 +110,7 @@ class QueryBuilder:
         if len(kept) == 1:
             return self._exact_term(kept[0][1], f)
         first = kept[0][0]
-        offsets = [(i - first, stem) for i, stem in kept]
+        offsets: list[str | tuple[int, str]] = [(i - first, stem) for i, stem in kept]
         names = [name for name in (f.text, f.title) if name]
         return _should([Q.phrase_query(self.schema, name, offsets, 1) for name in names])
 
@@ -161,7 +161,7 @@ class QueryBuilder:
         for depth in range(1, min(len(either_of), LEADING_SLOTS + 1)):
             clauses.append((Occur.Should, Q.const_score_query(
                 _must(either_of[:depth]), c.leading_tier)))
-        stems = [t.stem for t in parsed.terms()]
+        stems: list[str | tuple[int, str]] = [t.stem for t in parsed.terms()]
         if len(stems) > 1:
             clauses.append((Occur.Should, Q.const_score_query(
                 Q.phrase_query(self.schema, "text", stems, c.proximity_slop),

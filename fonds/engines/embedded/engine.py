@@ -172,7 +172,8 @@ class EmbeddedEngine:
         if gen is None:
             return 0
         query = tantivy.Query.term_query(gen.schema, "kind", PASSAGE)
-        return int(gen.index.searcher().search(query, limit=1, count=True).count)
+        found = gen.index.searcher().search(query, limit=1, count=True)
+        return int(found.count)  # type: ignore[attr-defined]  # missing from tantivy's stubs
 
     def document_ids(self) -> set[str]:
         gen = self._reader()

@@ -42,7 +42,7 @@ def doc_ids(run: Run, hits: list[tuple[Any, tantivy.DocAddress]]) -> list[str | 
     if not hits:
         return []
     ords = run.searcher.fast_field_values("doc_ord", [address for _, address in hits])
-    return [run.gen.by_ord.get(o) for o in ords]
+    return [run.gen.by_ord.get(int(o)) if o is not None else None for o in ords]
 
 
 
