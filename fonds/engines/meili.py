@@ -164,6 +164,39 @@ def facet_queries(uid: str, request: SearchRequest, vector: np.ndarray | None,
     return out
 
 
+def side_queries(uid: str, request: SearchRequest) -> list[dict[str, Any]]:
+    """Count-only queries beside a search: the archive's year span (facet stats of the
+    whole index) and, for a query of several words, whether any document has them all
+    (Meilisearch drops words from the end otherwise: the result is then partial)."""
+    span = {"indexUid": uid, "q": "", "facets": ["year"], "page": 1, "hitsPerPage": 0}
+    out = [span]
+    if request.query.strip():
+        out.append({"indexUid": uid, "q": request.query, "matchingStrategy": "all",
+                    "filter": build_filter(request.filters) or None, "page": 1,
+                    "hitsPerPage": 0})
+    return [{k: v for k, v in q.items() if v is not None} for q in out]
+
+
+def _side_answers(answers: list[Mapping[str, Any]]) -> tuple[tuple[int, int] | None, int | None]:
+    years = None
+    stats = (answers[0].get("facetStats") or {}).get("year") if answers else None
+    if isinstance(stats, Mapping) and stats.get("min") is not None:
+        years = (int(stats["min"]), int(stats["max"]))
+    every_word = int(answers[1].get("totalHits", 0)) if len(answers) > 1 else None
+    return years, every_word
+
+
+def _marked_words(hits: list[Mapping[str, Any]]) -> tuple[str, ...]:
+    """The words Meilisearch highlighted in the page's snippets, folded, first seen first."""
+    words: dict[str, None] = {}
+    for h in hits:
+        text = str((h.get("_formatted") or {}).get("text", ""))
+        for piece in text.split(PRE)[1:]:
+            for word in french.words(piece.split(POST)[0]):
+                words.setdefault(word, None)
+    return tuple(words)
+
+
 class MeiliEngine:
     # Meilisearch matches typos but offers no vocabulary to correct from: no « did you mean ».
     suggests = False
@@ -345,20 +378,23 @@ class MeiliEngine:
         floor = similarity.from_meta(self.meta()) if request.mode is not Mode.KEYWORD else None
         params = search_params(request, query_vector, floor)
         extra = facet_queries(self.uid, request, query_vector, floor) if request.facets else []
+        side = side_queries(self.uid, request)
         with self._errors("la recherche"):
             raw = self.index.search(request.query, params)
-            answers = self.client.multi_search(extra)["results"] if extra else []
+            answers = self.client.multi_search(extra + side)["results"] if extra + side else []
         result = self._result(request, raw)
-        if not answers:
-            return result
         facets = {k: dict(v) for k, v in result.facets.items()}
-        for query, answer in zip(extra, answers, strict=True):
+        for query, answer in zip(extra, answers, strict=False):
             (facet,) = query["facets"]
             counts = dict(answer.get("facetDistribution", {}).get(facet, {}))
             for value in getattr(request.filters, FILTER_OF_FACET.get(facet, ""), ()):
                 counts.setdefault(value, 0)
             facets[facet] = counts
-        return SearchResult(result.total, result.hits, facets, result.took_ms)
+        years, every_word = _side_answers(answers[len(extra):])
+        partial = bool(result.total) and every_word == 0 and len(request.query.split()) > 1
+        words = _marked_words(raw.get("hits", [])) if partial else ()
+        return SearchResult(result.total, result.hits, facets, result.took_ms,
+                            partial=partial, matched_words=words, years=years)
 
     def _result(self, request: SearchRequest, raw: Mapping[str, Any]) -> SearchResult:
         hits = [h for h in raw.get("hits", [])]

@@ -404,3 +404,19 @@ def test_document_ids_list_one_passage_per_document(fake: FakeMeili) -> None:
         engine.document_ids()
     (listing,) = [b for m, p, _, b in fake.requests if p.endswith("/documents/fetch")]
     assert listing["filter"] == "position = 0"
+
+
+def test_a_search_without_every_word_is_partial_and_says_its_words(fake: FakeMeili) -> None:
+    fake.indexes.add("fonds_t")
+    fake.search_response = {
+        "hits": [{"id": "x", "passage_id": "d1:0", "doc_id": "d1", "title": "Budget",
+                  "text": "La recette fiscale", "_rankingScore": 0.5,
+                  "_formatted": {"text": "La \x02recette\x03 fiscale"}}],
+        "query": "recette tarte", "processingTimeMs": 1, "hitsPerPage": 10, "page": 1,
+        "totalHits": 1, "totalPages": 1, "facetDistribution": {}}
+    engine = MeiliEngine(url(fake), "k", index="fonds_t")
+    result = engine.search(SearchRequest("recette tarte", passages_per_doc=1))
+    assert result.partial and result.matched_words == ("recette",)
+    side = next(b for m, p, _, b in fake.requests if p == "/multi-search")
+    strategies = [q.get("matchingStrategy") for q in side["queries"]]
+    assert strategies == [None, "all"]  # the year span, then « every word »
