@@ -2,24 +2,20 @@
 
 Passages are Meilisearch documents with `distinctAttribute` = doc_id, so a search returns
 one hit per document and facet counts (document-level fields, deduplicated by distinct)
-count documents. Filters are built by `build_filter`, a pure function that quotes every
-value. Writes wait on their tasks and fail loudly; `rebuild` fills `<index>_new` and swaps.
+count documents. Request bodies are pure functions (meili_query.py; filters quote every
+value). Writes wait on their tasks and fail loudly; `rebuild` fills `<index>_new` and swaps.
 The UI process gets a search-only key and never the admin key.
 """
 
 from __future__ import annotations
 
-import hashlib
-import html
 import json
-import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
 
-from fonds import french
 from fonds.engines import floor as similarity
 from fonds.engines.base import (
     FACETS,
@@ -32,169 +28,31 @@ from fonds.engines.base import (
     PassageHit,
     SearchRequest,
     SearchResult,
-    Sort,
+)
+from fonds.engines.meili_query import (
+    build_filter,
+    facet_queries,
+    formatted_snippet,
+    index_settings,
+    marked_words,
+    quote,
+    score_threshold,
+    search_params,
+    side_answers,
+    side_queries,
+    to_document,
+    vector_of,
 )
 from fonds.errors import FondsError
-from fonds.highlight import MARK_END, MARK_START
 from fonds.settings import Settings
-from index_config import DIR as CONFIG_DIR
 
 BATCH = 1000
 DELETE_BATCH = 200  # doc ids per deletion filter
 LIST_PAGE = 1000  # documents per page when listing document ids
 TASK_TIMEOUT_MS = 600_000
 TASK_POLL_MS = 100
-CROP_WORDS = 32
-PRE, POST = "\x02", "\x03"  # placeholders, so the crop can be escaped safely
-_ID_OK = re.compile(r"^[A-Za-z0-9_-]{1,511}$")
 # Errors that mean "nothing recorded yet", the only ones meta() forgives.
 _ABSENT = frozenset({"index_not_found", "document_not_found"})
-
-
-def quote(value: str) -> str:
-    """A filter value as a Meilisearch string literal: backslashes and quotes escaped."""
-    cleaned = value.replace("\x00", "")
-    return '"' + cleaned.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def build_filter(filters: Filters) -> list[str]:
-    """Meilisearch filter expressions (ANDed); every value is a quoted literal."""
-    expressions = []
-    for name, values in (("themes", filters.themes), ("departements", filters.departements),
-                         ("doc_type", filters.doc_types), ("source", filters.sources),
-                         ("doc_id", filters.doc_ids)):
-        if values:
-            expressions.append(f"{name} IN [{', '.join(quote(v) for v in values)}]")
-    if filters.year_from is not None:
-        expressions.append(f"year >= {int(filters.year_from)}")
-    if filters.year_to is not None:
-        expressions.append(f"year <= {int(filters.year_to)}")
-    return expressions
-
-
-def document_key(passage_id: str) -> str:
-    """Meilisearch ids allow [A-Za-z0-9_-]; anything else is hashed."""
-    if _ID_OK.match(passage_id):
-        return passage_id
-    return hashlib.sha256(passage_id.encode("utf-8")).hexdigest()[:32]
-
-
-def index_settings(dimensions: int | None) -> dict[str, Any]:
-    settings: dict[str, Any] = json.loads(
-        (CONFIG_DIR / "meilisearch.json").read_text(encoding="utf-8"))
-    settings.pop("_comment", None)
-    settings["stopWords"] = sorted(french.stop_words())
-    settings["synonyms"] = french.meilisearch_synonyms()
-    if dimensions:
-        settings["embedders"]["default"]["dimensions"] = dimensions
-    else:
-        settings.pop("embedders")
-    return settings
-
-
-def to_document(p: Passage) -> dict[str, Any]:
-    date_key = p.date_key
-    doc: dict[str, Any] = {
-        "id": document_key(p.passage_id), "passage_id": p.passage_id, "doc_id": p.doc_id,
-        "position": p.position, "page": p.page, "title": p.title, "heading": p.heading,
-        "text": p.text, "url": p.url, "source": p.source, "doc_type": p.doc_type,
-        "themes": list(p.themes), "departements": list(p.departements), "date": p.date,
-        "year": p.year, "date_key": date_key,
-    }
-    if p.vector is not None:
-        doc["_vectors"] = {"default": [float(x) for x in np.asarray(p.vector).ravel()]}
-    return doc
-
-
-def formatted_snippet(text: str) -> str:
-    """Meilisearch's crop with placeholder tags → our safe HTML snippet."""
-    escaped = html.escape(text, quote=False)
-    return escaped.replace(PRE, MARK_START).replace(POST, MARK_END).strip()
-
-
-def score_threshold(floor: similarity.SimilarityFloor) -> float:
-    """Meilisearch's ranking score of a semantic match is (1 + cosine) / 2 (its cosine
-    distance mapped to [0, 1]); the floor's absolute cosine, in that unit."""
-    return min(max((1.0 + floor.absolute) / 2.0, 0.0), 1.0)
-
-
-def search_params(request: SearchRequest, vector: np.ndarray | None,
-                  floor: similarity.SimilarityFloor | None = None) -> dict[str, Any]:
-    """The body of a search request: a pure function, tested without a server. Pages go
-    by page/hitsPerPage when they can: then Meilisearch counts totalHits exhaustively."""
-    start, end = request.window
-    params: dict[str, Any] = {
-        "filter": build_filter(request.filters) or None,
-        "facets": list(FACETS) if request.facets else [],
-        "attributesToCrop": ["text"], "cropLength": CROP_WORDS, "cropMarker": "…",
-        "attributesToHighlight": ["text"], "highlightPreTag": PRE, "highlightPostTag": POST,
-        "showRankingScore": True,
-    }
-    size = end - start
-    if size <= 0:
-        params |= {"page": 1, "hitsPerPage": 0}
-    elif start % size == 0:
-        params |= {"page": start // size + 1, "hitsPerPage": size}
-    else:
-        params |= {"offset": start, "limit": size}
-    if request.sort is Sort.DATE or not request.query.strip():
-        params["sort"] = ["date_key:desc"]
-    if request.mode is not Mode.KEYWORD and vector is not None and request.query.strip():
-        ratio = 1.0 if request.mode is Mode.SEMANTIC else request.semantic_ratio
-        params["hybrid"] = {"embedder": "default", "semanticRatio": ratio}
-        params["vector"] = [float(x) for x in vector.ravel()]
-        if floor is not None:
-            params["rankingScoreThreshold"] = score_threshold(floor)
-    return {k: v for k, v in params.items() if v is not None}
-
-
-def facet_queries(uid: str, request: SearchRequest, vector: np.ndarray | None,
-                  floor: similarity.SimilarityFloor | None) -> list[dict[str, Any]]:
-    """Disjunctive facets: one count-only query per filtered facet, with the filters of the
-    other facets (what choosing one of its values would give)."""
-    out = []
-    for facet in FACETS:
-        if not request.filters.on(facet):
-            continue
-        one = SearchRequest(request.query, request.filters.without(facet), mode=request.mode,
-                            semantic_ratio=request.semantic_ratio, limit=0)
-        params = search_params(one, vector, floor)
-        params |= {"indexUid": uid, "q": request.query, "facets": [facet]}
-        out.append(params)
-    return out
-
-
-def side_queries(uid: str, request: SearchRequest) -> list[dict[str, Any]]:
-    """Count-only queries beside a search: the archive's year span (facet stats of the
-    whole index) and, for a query of several words, whether any document has them all
-    (Meilisearch drops words from the end otherwise: the result is then partial)."""
-    span = {"indexUid": uid, "q": "", "facets": ["year"], "page": 1, "hitsPerPage": 0}
-    out = [span]
-    if request.query.strip():
-        out.append({"indexUid": uid, "q": request.query, "matchingStrategy": "all",
-                    "filter": build_filter(request.filters) or None, "page": 1,
-                    "hitsPerPage": 0})
-    return [{k: v for k, v in q.items() if v is not None} for q in out]
-
-
-def _side_answers(answers: list[Mapping[str, Any]]) -> tuple[tuple[int, int] | None, int | None]:
-    years = None
-    stats = (answers[0].get("facetStats") or {}).get("year") if answers else None
-    if isinstance(stats, Mapping) and stats.get("min") is not None:
-        years = (int(stats["min"]), int(stats["max"]))
-    every_word = int(answers[1].get("totalHits", 0)) if len(answers) > 1 else None
-    return years, every_word
-
-
-def _marked_words(hits: list[Mapping[str, Any]]) -> tuple[str, ...]:
-    """The words Meilisearch highlighted in the page's snippets, folded, first seen first."""
-    words: dict[str, None] = {}
-    for h in hits:
-        text = str((h.get("_formatted") or {}).get("text", ""))
-        for piece in text.split(PRE)[1:]:
-            for word in french.words(piece.split(POST)[0]):
-                words.setdefault(word, None)
-    return tuple(words)
 
 
 class MeiliEngine:
@@ -390,9 +248,9 @@ class MeiliEngine:
             for value in getattr(request.filters, FILTER_OF_FACET.get(facet, ""), ()):
                 counts.setdefault(value, 0)
             facets[facet] = counts
-        years, every_word = _side_answers(answers[len(extra):])
+        years, every_word = side_answers(answers[len(extra):])
         partial = bool(result.total) and every_word == 0 and len(request.query.split()) > 1
-        words = _marked_words(raw.get("hits", [])) if partial else ()
+        words = marked_words(raw.get("hits", [])) if partial else ()
         return SearchResult(result.total, result.hits, facets, result.took_ms,
                             partial=partial, matched_words=words, years=years)
 
@@ -458,8 +316,8 @@ class MeiliEngine:
         rows = [dict(r) for r in own.results]
         if not rows:
             return []
-        vectors = [np.asarray(_vector_of(r), dtype=np.float32) for r in rows
-                   if _vector_of(r) is not None]
+        vectors = [np.asarray(vector_of(r), dtype=np.float32) for r in rows
+                   if vector_of(r) is not None]
         exclude = f"doc_id != {quote(doc_id)}"
         request = SearchRequest("", limit=limit, passages_per_doc=1, facets=False)
         if not vectors:
@@ -478,14 +336,3 @@ class MeiliEngine:
                 "filter": [exclude], "limit": limit, "showRankingScore": True,
                 "rankingScoreThreshold": score_threshold(floor)})
         return list(self._result(request, raw).hits)
-
-
-def _vector_of(row: Mapping[str, Any]) -> list[float] | None:
-    """A document's vector as Meilisearch returns it ({"default": [..]} or with
-    "embeddings"), or None."""
-    value = (row.get("_vectors") or {}).get("default")
-    if isinstance(value, dict):
-        value = value.get("embeddings")
-        if value and isinstance(value[0], list):
-            value = value[0]
-    return value if isinstance(value, list) and value else None

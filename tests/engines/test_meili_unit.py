@@ -19,8 +19,8 @@ import pytest
 
 from fonds.engines.base import Filters, Mode, Passage, SearchRequest, Sort
 from fonds.engines.floor import SimilarityFloor
-from fonds.engines.meili import (
-    MeiliEngine,
+from fonds.engines.meili import MeiliEngine
+from fonds.engines.meili_query import (
     build_filter,
     document_key,
     facet_queries,
