@@ -169,11 +169,15 @@ def no_answer_counts(service: SearchService, texts: list[str], modes: list[Mode]
     With a relevance floor every figure is 0."""
     out: dict[str, dict[str, float]] = {}
     for mode in modes:
-        totals = [service.search(SearchRequest(text, mode=mode, limit=K, facets=False,
-                                               passages_per_doc=1)).total for text in texts]
+        results = [service.search(SearchRequest(text, mode=mode, limit=K, facets=False,
+                                                passages_per_doc=1)) for text in texts]
+        totals = [r.total for r in results]
+        count = max(len(totals), 1)
         out[str(mode)] = {
-            "mean_total": round(sum(totals) / max(len(totals), 1), 2),
-            "answered": round(sum(1 for t in totals if t) / max(len(totals), 1), 4),
+            "mean_total": round(sum(totals) / count, 2),
+            "answered": round(sum(1 for t in totals if t) / count, 4),
+            # answered, but flagged as not having every word (keyword side)
+            "partial": round(sum(1 for r in results if r.partial) / count, 4),
             "max_total": max(totals, default=0)}
     return out
 
