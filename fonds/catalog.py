@@ -7,11 +7,13 @@ a rerun that completes. The schema moves forward through numbered migrations.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,6 +24,7 @@ from fonds.models import (
     DocStatus,
     Document,
     ExtractionStatus,
+    FailureKind,
     Link,
     Observation,
     Outcome,
@@ -29,6 +32,7 @@ from fonds.models import (
     Run,
     RunKind,
 )
+from fonds.values import MAX_LABEL, clean_labels, clean_text, parse_date
 
 
 def now() -> str:
@@ -38,6 +42,48 @@ def now() -> str:
 def document_id(canonical_url: str) -> str:
     """Stable id from the canonical URL: a new version of a file keeps its id."""
     return hashlib.sha256(canonical_url.encode("utf-8")).hexdigest()[:16]
+
+
+def clean_observation(obs: Observation) -> Observation:
+    """The edge for everything a crawl or an import says about a document: texts without
+    control characters and bounded, labels as a clean list, a date ISO or dropped. What
+    was dropped is noted in meta["rejected"] (the ingest shows it with its notes)."""
+    rejected: list[str] = []
+    published = parse_date(obs.published) if obs.published else None
+    if obs.published and published is None:
+        rejected.append(f"date illisible ignorée : « {clean_text(obs.published, 40)} »")
+    title = clean_text(obs.title)
+    if obs.title and title is None:
+        rejected.append("titre vide ou illisible ignoré")
+    meta = dict(obs.meta)
+    if rejected:
+        meta["rejected"] = [*meta.get("rejected", ()), *rejected]  # type: ignore[misc]
+    return dataclasses.replace(
+        obs, title=title, published=published, meta=meta,
+        source=clean_text(obs.source, MAX_LABEL), doc_type=clean_text(obs.doc_type, MAX_LABEL),
+        themes=clean_labels(list(obs.themes)), departements=clean_labels(list(obs.departements)),
+        error=None if obs.error is None else (clean_text(obs.error, 500) or "erreur"))
+
+
+def _json_list(cell: str | None) -> list[Any]:
+    try:
+        value = json.loads(cell or "[]")
+    except json.JSONDecodeError:
+        return []
+    return value if isinstance(value, list) else []
+
+
+@dataclass(frozen=True)
+class Absences:
+    """What a healthy crawl's end found missing from a source."""
+
+    missing: int  # active documents not seen this run
+    gone: tuple[str, ...] = ()  # URLs of those now gone (missing gone_after runs in a row)
+    refused: str | None = None  # why none was counted (too many at once)
+
+
+def _share(fraction: float) -> str:
+    return {0.2: "cinquième", 0.25: "quart", 0.5: "tiers"}.get(fraction, f"{fraction:.0%}")
 
 
 class Catalog:
@@ -107,29 +153,54 @@ class Catalog:
     def record(self, obs: Observation) -> tuple[Outcome, str]:
         """Record one observation; return what it did and the document id.
 
-        A URL already known updates its document (new version when the sha256 differs);
-        content already known under another URL adds that URL to the same document.
+        One file content is one document. A URL already known updates its document (a new
+        version when the sha256 differs) unless the document is also known under other URLs
+        or the new content is another document's: then the URL moves, and the document it
+        leaves keeps its file and its other URLs. Content already known under another URL
+        adds that URL to the same document.
         """
+        obs = clean_observation(obs)
         stamp = now()
         with self.transaction() as db:
             row = db.execute("SELECT doc_id FROM urls WHERE url = ?", (obs.url,)).fetchone()
             doc = self._row(db, row["doc_id"]) if row else None
-            if doc is None and obs.sha256 is not None:
+            holder = None
+            if obs.sha256 is not None:
                 hit = db.execute(
                     "SELECT id FROM documents WHERE sha256 = ? ORDER BY first_seen LIMIT 1",
                     (obs.sha256,),
                 ).fetchone()
-                doc = self._row(db, hit["id"]) if hit else None
+                holder = self._row(db, hit["id"]) if hit else None
+            if doc is not None and obs.sha256 is not None and doc["sha256"] not in (
+                    None, obs.sha256):
+                others = db.execute("SELECT url FROM urls WHERE doc_id = ? AND url != ?"
+                                    " ORDER BY first_seen, url", (doc["id"], obs.url)
+                                    ).fetchall()
+                if others or holder is not None:
+                    if doc["canonical_url"] == obs.url and others:
+                        db.execute("UPDATE documents SET canonical_url = ? WHERE id = ?",
+                                   (others[0]["url"], doc["id"]))
+                    doc = None  # the URL moves; the document it leaves is left alone
+            if doc is None:
+                doc = holder
 
             if doc is None:
                 doc_id = document_id(obs.url)
+                taken = 0
+                while db.execute("SELECT 1 FROM documents WHERE id = ?", (doc_id,)).fetchone():
+                    taken += 1  # this URL named another content before
+                    doc_id = document_id(f"{obs.url}\n{obs.sha256}\n{taken}")
+                canonical = obs.url
+                if db.execute("SELECT 1 FROM documents WHERE canonical_url = ?",
+                              (canonical,)).fetchone():
+                    canonical = f"{obs.url}#{doc_id}"
                 db.execute(
                     "INSERT INTO documents (id, canonical_url, sha256, file_path, media_type,"
                     " size, title, source, doc_type, themes, departements, published,"
                     " first_seen, last_seen, status, extraction_status, error, meta)"
                     " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     (
-                        doc_id, obs.url, obs.sha256, obs.file_path, obs.media_type, obs.size,
+                        doc_id, canonical, obs.sha256, obs.file_path, obs.media_type, obs.size,
                         obs.title, obs.source, obs.doc_type, json.dumps(list(obs.themes)),
                         json.dumps(list(obs.departements)), obs.published, stamp, stamp,
                         DocStatus.FAILED if obs.failed else DocStatus.ACTIVE,
@@ -167,12 +238,16 @@ class Catalog:
             return Outcome.FAILED
 
         changed = obs.sha256 != doc["sha256"]
-        updates: dict[str, Any] = {
-            "last_seen": stamp,
-            "status": DocStatus.ACTIVE,
-            "error": None,
-            "missed_runs": 0,
-        }
+        # The same bytes whose extraction failed stay failed, with their reason: only the
+        # ingest (which retries what may have gone away) can clear it.
+        extraction_failed = (not changed and doc["status"] == DocStatus.FAILED
+                             and doc["extraction_status"] == ExtractionStatus.FAILED
+                             and doc["failure_kind"] is not None)
+        updates: dict[str, Any] = {"last_seen": stamp, "missed_runs": 0}
+        if not extraction_failed:
+            updates |= {"status": DocStatus.ACTIVE, "error": None}
+        if doc["status"] == DocStatus.GONE and not changed:
+            self._revive(db, doc["id"])  # back: indexed again by the next ingest
         if changed:
             updates |= {
                 "sha256": obs.sha256,
@@ -180,6 +255,8 @@ class Catalog:
                 "media_type": obs.media_type,
                 "size": obs.size,
                 "extraction_status": ExtractionStatus.PENDING,
+                "failure_kind": None,
+                "failed_attempts": 0,
             }
         # Metadata only fills in or refreshes; an observation without a value keeps ours.
         for name in ("title", "source", "doc_type", "published"):
@@ -202,7 +279,11 @@ class Catalog:
         )
         if changed:
             return Outcome.CHANGED
-        was_failed = doc["status"] == DocStatus.FAILED
+        was_failed = doc["status"] == DocStatus.FAILED and not extraction_failed
+        if was_failed and doc["extraction_status"] == ExtractionStatus.FAILED:
+            # a file refused at the edge (empty, wrong type) that is now accepted
+            db.execute("UPDATE documents SET extraction_status = ? WHERE id = ?",
+                       (ExtractionStatus.PENDING, doc["id"]))
         return Outcome.CHANGED if was_failed else Outcome.UNCHANGED
 
     @staticmethod
@@ -259,6 +340,8 @@ class Catalog:
             auto_departements=tuple(json.loads(row["auto_departements"])),
             auto_doc_type=row["auto_doc_type"],
             auto_published=row["auto_published"],
+            failure_kind=FailureKind(row["failure_kind"]) if row["failure_kind"] else None,
+            failed_attempts=row["failed_attempts"],
         )
 
     def status_counts(self) -> dict[str, int]:
@@ -279,7 +362,7 @@ class Catalog:
                 "doc_id": r["id"],
                 "url": r["canonical_url"],
                 "status": r["status"] if r["status"] == DocStatus.FAILED else "extraction_failed",
-                "error": r["error"],
+                "error": r["error"] or "cause non enregistrée",
             }
             for r in rows
         ]
@@ -295,13 +378,25 @@ class Catalog:
         return cursor.lastrowid
 
     def finish_run(
-        self, run_id: int, counts: Mapping[str, int], errors: Sequence[str] = ()
+        self, run_id: int, counts: Mapping[str, int], errors: Sequence[str] = (),
+        details: Mapping[str, Any] | None = None,
     ) -> None:
+        """`details`: what a report needs beyond counts (a crawl's source, lists of new,
+        changed, gone and failed documents, broken links with their article)."""
         with self.transaction() as db:
             db.execute(
-                "UPDATE runs SET finished = ?, counts = ?, errors = ? WHERE id = ?",
-                (now(), json.dumps(dict(counts)), json.dumps(list(errors)), run_id),
+                "UPDATE runs SET finished = ?, counts = ?, errors = ?, details = ? WHERE id = ?",
+                (now(), json.dumps(dict(counts)), json.dumps(list(errors)),
+                 json.dumps(dict(details or {})), run_id),
             )
+
+    def run_details(self, run_id: int) -> dict[str, Any]:
+        row = self.db.execute("SELECT details FROM runs WHERE id = ?", (run_id,)).fetchone()
+        try:
+            value = json.loads(row["details"]) if row else {}
+        except (ValueError, TypeError):
+            return {}
+        return value if isinstance(value, dict) else {}
 
     def runs(self, limit: int = 20, kind: RunKind | None = None) -> list[Run]:
         query = "SELECT * FROM runs"
@@ -342,33 +437,76 @@ class Catalog:
             db.execute("UPDATE urls SET etag = ?, last_modified = ? WHERE url = ?",
                        (etag, last_modified, url))
 
-    def seen_unchanged(self, url: str) -> str | None:
-        """A 304: the URL and its document were seen now; returns the document id."""
+    def seen_unchanged(self, url: str, revive: bool = True) -> str | None:
+        """A 304, or an article whose `modified` has not moved: the URL and its document
+        were seen now; returns the document id. `revive`: a gone document is back (active,
+        and indexed again by the next ingest); False for a failed fetch of a document we
+        hold, which proves it is still linked but not that it is there."""
         stamp = now()
         with self.transaction() as db:
             row = db.execute("SELECT doc_id FROM urls WHERE url = ?", (url,)).fetchone()
             if row is None:
                 return None
             db.execute("UPDATE urls SET last_seen = ? WHERE url = ?", (stamp, url))
-            # seen again: a gone document is back
-            db.execute("UPDATE documents SET last_seen = ?, missed_runs = 0,"
-                       " status = CASE status WHEN ? THEN ? ELSE status END WHERE id = ?",
-                       (stamp, DocStatus.GONE, DocStatus.ACTIVE, row["doc_id"]))
+            db.execute("UPDATE documents SET last_seen = ?, missed_runs = 0 WHERE id = ?",
+                       (stamp, row["doc_id"]))
+            if revive:
+                self._revive(db, row["doc_id"])
         return str(row["doc_id"])
 
-    def mark_missing(self, source: str, seen_since: str, gone_after: int) -> int:
-        """Documents of a source not seen since the crawl started miss one more run; after
-        `gone_after` runs they are gone (kept, with their file). Returns how many went."""
+    @staticmethod
+    def _revive(db: sqlite3.Connection, doc_id: str) -> None:
+        # The ingest took a gone document out of the index (indexed = 0): back, it must be
+        # processed again, or a plain `fonds ingest` would call it unchanged forever.
+        db.execute("UPDATE documents SET status = ?, error = NULL, extraction_status ="
+                   " CASE WHEN indexed = 0 AND extraction_status != ? THEN ?"
+                   " ELSE extraction_status END WHERE id = ? AND status = ?",
+                   (DocStatus.ACTIVE, ExtractionStatus.FAILED, ExtractionStatus.PENDING,
+                    doc_id, DocStatus.GONE))
+
+    def doc_id_for(self, url: str) -> str | None:
+        row = self.db.execute("SELECT doc_id FROM urls WHERE url = ?", (url,)).fetchone()
+        return str(row["doc_id"]) if row else None
+
+    def article_modified(self, url: str) -> str | None:
+        """The `modified` stamp the site gave for an article we hold (None: unknown), so a
+        crawl need not record an article that has not changed."""
+        row = self.db.execute(
+            "SELECT d.meta FROM urls u JOIN documents d ON d.id = u.doc_id WHERE u.url = ?"
+            " AND d.status != ? AND d.sha256 IS NOT NULL", (url, DocStatus.FAILED)).fetchone()
+        if row is None:
+            return None
+        try:
+            value = json.loads(row["meta"]).get("modified")
+        except (ValueError, AttributeError):
+            return None
+        return value if isinstance(value, str) else None
+
+    def mark_missing(self, source: str, seen_since: str, gone_after: int,
+                     max_share: float = 0.2) -> Absences:
+        """Active documents of a source not seen since the crawl started miss one more run;
+        after `gone_after` runs they are gone (kept, with their file). A run that would
+        count more than `max_share` of the source missing at once counts none: that is
+        what an outage or a broken site looks like, not what editors do."""
         with self.transaction() as db:
+            total = db.execute("SELECT COUNT(*) FROM documents WHERE source = ? AND status = ?",
+                               (source, DocStatus.ACTIVE)).fetchone()[0]
+            missing = db.execute(
+                "SELECT COUNT(*) FROM documents WHERE source = ? AND status = ? AND"
+                " last_seen < ?", (source, DocStatus.ACTIVE, seen_since)).fetchone()[0]
+            if missing > 1 and missing > total * max_share:
+                return Absences(missing, (), (
+                    f"{missing} documents sur {total} absents d'un coup (plus d'un "
+                    f"{_share(max_share)}) : aucun n'est compté absent ; vérifiez le site"))
             db.execute("UPDATE documents SET missed_runs = missed_runs + 1 WHERE source = ?"
                        " AND last_seen < ? AND status = ?",
                        (source, seen_since, DocStatus.ACTIVE))
-            cursor = db.execute(
+            gone = [r["canonical_url"] for r in db.execute(
                 "UPDATE documents SET status = ?, error = ? WHERE source = ? AND status = ?"
-                " AND missed_runs >= ?",
+                " AND missed_runs >= ? RETURNING canonical_url",
                 (DocStatus.GONE, f"absent du site depuis {gone_after} collectes", source,
-                 DocStatus.ACTIVE, gone_after))
-        return cursor.rowcount
+                 DocStatus.ACTIVE, gone_after)).fetchall()]
+        return Absences(missing, tuple(gone))
 
     # -- ingest ------------------------------------------------------------------
 
@@ -376,7 +514,9 @@ class Catalog:
         rows = self.db.execute(
             "SELECT * FROM passages WHERE doc_id = ? ORDER BY position", (doc_id,))
         return [PassageRecord(r["id"], r["doc_id"], r["position"], r["page"], r["heading"],
-                              r["text"], r["text_hash"], bool(r["ocr"])) for r in rows]
+                              r["text"], r["text_hash"], bool(r["ocr"]),
+                              tuple((int(a), int(b)) for a, b in _json_list(r["page_breaks"])))
+                for r in rows]
 
     def save_ingest(self, doc_id: str, sha256: str | None, passages: Sequence[PassageRecord],
                     fields: Mapping[str, Any]) -> None:
@@ -384,7 +524,7 @@ class Catalog:
         found. Called after the index commit, so a crash in between only means redoing it."""
         allowed = {"extraction_status", "error", "pages", "language", "notes", "auto_title",
                    "auto_themes", "auto_departements", "auto_doc_type", "auto_published",
-                   "indexed", "status"}
+                   "indexed", "status", "failure_kind", "failed_attempts"}
         assert set(fields) <= allowed, set(fields) - allowed
         values = {k: json.dumps(list(v)) if isinstance(v, tuple | list) else v
                   for k, v in fields.items()}
@@ -392,10 +532,10 @@ class Catalog:
         with self.transaction() as db:
             db.execute("DELETE FROM passages WHERE doc_id = ?", (doc_id,))
             db.executemany(
-                "INSERT INTO passages (id, doc_id, position, page, heading, text, text_hash, ocr)"
-                " VALUES (?,?,?,?,?,?,?,?)",
+                "INSERT INTO passages (id, doc_id, position, page, heading, text, text_hash, ocr,"
+                " page_breaks) VALUES (?,?,?,?,?,?,?,?,?)",
                 [(p.id, p.doc_id, p.position, p.page, p.heading, p.text, p.text_hash,
-                  int(p.ocr)) for p in passages])
+                  int(p.ocr), json.dumps([list(b) for b in p.page_breaks])) for p in passages])
             assignments = ", ".join(f"{name} = ?" for name in values)
             db.execute(f"UPDATE documents SET {assignments} WHERE id = ?",
                        (*values.values(), doc_id))

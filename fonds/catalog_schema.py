@@ -95,6 +95,19 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX links_article ON links(article_url);
     DROP TABLE sources
     """,
+    # 4: why an extraction failed (the document, or something that may go away: a missing
+    # module, a crashed worker, a timeout, a lost file) so that ingest retries the latter;
+    # where each page starts inside a passage, so a snippet knows its page.
+    """
+    ALTER TABLE documents ADD COLUMN failure_kind TEXT;
+    ALTER TABLE documents ADD COLUMN failed_attempts INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE passages ADD COLUMN page_breaks TEXT NOT NULL DEFAULT '[]'
+    """,
+    # 5: what a run report needs beyond counts (a crawl's source, the documents it found
+    # new, changed, gone or failed, each broken link with the article that links it).
+    """
+    ALTER TABLE runs ADD COLUMN details TEXT NOT NULL DEFAULT '{}'
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from fonds.errors import disk_full
 from fonds.files import FileStore, FileTooLarge
 from fonds.models import Observation, Outcome, RunKind
 from fonds.settings import Settings
+from fonds.taxonomy import departement_code
 
 CORPUS_SUFFIXES = {".jsonl", ".ndjson"}
 SOURCE = "import"
@@ -40,6 +42,56 @@ class _Item:
     is_corpus: bool
 
 
+def _accept(path: Path, items: list[_Item], counts: Counter[str]) -> None:
+    suffix = path.suffix.lower()
+    if suffix in CORPUS_SUFFIXES or suffix in media.BY_SUFFIX:
+        items.append(_Item(path, suffix in CORPUS_SUFFIXES))
+    else:
+        counts["ignored"] += 1
+
+
+def _walk_dir(root: Path, items: list[_Item], errors: list[str],
+              counts: Counter[str]) -> None:
+    """Regular files under root, in name order. A symlink is followed only when it stays
+    inside root (one leading out could archive /etc/passwd); FIFOs, sockets, devices and
+    dangling links are counted as skipped, never opened (a FIFO would block)."""
+    real_root = root.resolve()
+    for folder, dirs, files in os.walk(root, followlinks=False):
+        linked = [d for d in dirs if os.path.islink(os.path.join(folder, d))]
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in linked)
+        for name in sorted(files + linked):
+            if name.startswith("."):
+                continue
+            path = Path(folder) / name
+            try:
+                info = path.lstat()
+            except OSError:
+                continue
+            if stat.S_ISLNK(info.st_mode):
+                target = path.resolve()
+                if not target.exists():
+                    errors.append(f"{path} : lien symbolique cassé, ignoré")
+                    counts["skipped"] += 1
+                    continue
+                if not target.is_relative_to(real_root):
+                    errors.append(f"{path} : lien symbolique vers {target}, hors du dossier "
+                                  "importé : refusé")
+                    counts["refused"] += 1
+                    continue
+                if target.is_dir():
+                    counts["skipped"] += 1  # its files are imported from where they are
+                    continue
+                info = target.stat()
+            if stat.S_ISDIR(info.st_mode):
+                continue
+            if not stat.S_ISREG(info.st_mode):
+                errors.append(f"{path} : ni fichier ni dossier (tube, socket ou "
+                              "périphérique), ignoré")
+                counts["skipped"] += 1
+                continue
+            _accept(path, items, counts)
+
+
 def _walk(paths: Sequence[Path], errors: list[str], counts: Counter[str]) -> list[_Item]:
     items: list[_Item] = []
     for path in paths:
@@ -47,16 +99,10 @@ def _walk(paths: Sequence[Path], errors: list[str], counts: Counter[str]) -> lis
             errors.append(f"{path} : chemin introuvable")
             counts["failed"] += 1
         elif path.is_dir():
-            for child in sorted(path.rglob("*")):
-                if any(part.startswith(".") for part in child.relative_to(path).parts):
-                    continue
-                if not child.is_file():
-                    continue
-                suffix = child.suffix.lower()
-                if suffix in CORPUS_SUFFIXES or suffix in media.BY_SUFFIX:
-                    items.append(_Item(child, suffix in CORPUS_SUFFIXES))
-                else:
-                    counts["ignored"] += 1
+            _walk_dir(path, items, errors, counts)
+        elif not path.is_file():
+            errors.append(f"{path} : ni fichier ni dossier (tube, socket ou périphérique)")
+            counts["failed"] += 1
         else:
             suffix = path.suffix.lower()
             if suffix in CORPUS_SUFFIXES or suffix in media.BY_SUFFIX:
@@ -101,39 +147,50 @@ def _file_observation(path: Path, store: FileStore) -> Observation:
 def _corpus_records(
     path: Path, errors: list[str]
 ) -> Iterator[tuple[int, dict[str, object] | None]]:
-    """(line number, record) for each non-blank line; record None when the line is bad."""
+    """(line number, record) for each non-blank line; record None when the line is bad
+    (its error, with its line number, is in errors). A bad line never stops the others."""
     try:
-        handle = path.open(encoding="utf-8")
+        handle = path.open("rb")
     except OSError as exc:
         errors.append(f"{path} : illisible ({exc.strerror})")
         yield 0, None
         return
+    seen: dict[str, int] = {}
     with handle:
-        number = 0
-        while True:
+        for number, raw in enumerate(handle, start=1):
+            if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
+                raw = raw[3:]  # a UTF-8 byte order mark
+            if not raw.strip():
+                continue
             try:
-                line = handle.readline()
-            except UnicodeDecodeError:
-                errors.append(f"{path}:{number + 1} : encodage invalide (UTF-8 attendu)")
-                yield number + 1, None
-                return
-            if not line:
-                return
-            number += 1
-            if not line.strip():
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                errors.append(f"{path}:{number} : encodage invalide (UTF-8 attendu, octet "
+                              f"{exc.start + 1})")
+                yield number, None
                 continue
             try:
                 record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                errors.append(f"{path}:{number} : ligne JSON invalide ({exc.msg})")
+            except (json.JSONDecodeError, RecursionError) as exc:
+                reason = exc.msg if isinstance(exc, json.JSONDecodeError) else "trop imbriqué"
+                errors.append(f"{path}:{number} : ligne JSON invalide ({reason})")
                 yield number, None
                 continue
-            if not isinstance(record, dict) or not str(record.get("_id", "")).strip():
-                errors.append(f"{path}:{number} : objet JSON avec « _id » attendu")
+            key = record.get("_id") if isinstance(record, dict) else None
+            if isinstance(key, bool) or not isinstance(key, str | int) or not str(key).strip():
+                errors.append(f"{path}:{number} : objet JSON avec « _id » (texte ou nombre) "
+                              "attendu")
                 yield number, None
                 continue
-            if not str(record.get("text", "")).strip() and not str(
-                record.get("title", "")
+            doc_key = str(key).strip()
+            if doc_key in seen:
+                errors.append(f"{path}:{number} : « _id » {doc_key[:80]!r} déjà vu ligne "
+                              f"{seen[doc_key]} : ignoré")
+                yield number, None
+                continue
+            seen[doc_key] = number
+            if not str(record.get("text") or "").strip() and not str(
+                record.get("title") or ""
             ).strip():
                 errors.append(f"{path}:{number} : ni « title » ni « text »")
                 yield number, None
@@ -148,18 +205,24 @@ def _record_observation(path: Path, record: dict[str, object], store: FileStore)
     stored = store.put_bytes(data, media.EXTENSIONS[media.RECORD])
 
     def text_field(name: str) -> str | None:
-        value = record.get(name)
-        return str(value).strip() or None if value is not None else None
+        value = record.get(name)  # a scalar only: a list or an object is not a title
+        if value is None or isinstance(value, bool | list | dict):
+            return None
+        return str(value).strip() or None
 
     def list_field(name: str) -> tuple[str, ...]:
         value = record.get(name)
-        return tuple(str(v) for v in value) if isinstance(value, list) else ()
+        if isinstance(value, str):
+            value = [value]
+        return tuple(str(v) for v in value if isinstance(v, str | int)
+                     and not isinstance(v, bool)) if isinstance(value, list) else ()
 
     return Observation(
         url=url, sha256=stored.sha256, file_path=stored.relative_path, media_type=media.RECORD,
         size=stored.size, title=text_field("title"), source=text_field("source") or SOURCE,
         doc_type=text_field("doc_type"), themes=list_field("themes"),
-        departements=list_field("departements"),
+        departements=tuple(dict.fromkeys(
+            code for v in list_field("departements") if (code := departement_code(v)))),
         published=text_field("date") or text_field("published"),
         meta={"corpus": path.name, "corpus_id": doc_key},
     )
@@ -198,14 +261,18 @@ def import_paths(
         for item in items:
             before = len(errors)
             if item.is_corpus:
-                for _, record in _corpus_records(item.path, errors):
+                for number, record in _corpus_records(item.path, errors):
                     if record is None:
                         counts["failed"] += 1
                     else:
-                        outcome, _ = catalog.record(
-                            _record_observation(item.path, record, store)
-                        )
-                        counts[str(outcome)] += 1
+                        try:
+                            obs = _record_observation(item.path, record, store)
+                        except FileTooLarge as exc:
+                            errors.append(f"{item.path}:{number} : {exc}")
+                            counts["failed"] += 1
+                        else:
+                            outcome, _ = catalog.record(obs)
+                            counts[str(outcome)] += 1
                     bar.update(1)
             else:
                 obs = _file_observation(item.path, store)

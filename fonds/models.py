@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from urllib.parse import unquote
 
 
 class DocStatus(StrEnum):
@@ -19,6 +21,13 @@ class ExtractionStatus(StrEnum):
     PARTIAL = "partial"  # some pages without usable text
     NO_TEXT = "no_text"  # « texte non extractible »: findable by title and metadata only
     FAILED = "failed"
+
+
+class FailureKind(StrEnum):
+    """Why an extraction failed: the file itself, or a cause that may go away."""
+
+    DOCUMENT = "document"  # broken, encrypted, empty...: retried only on request
+    TRANSIENT = "transient"  # timeout, crashed worker, lost file: retried by the next ingest
 
 
 class RunKind(StrEnum):
@@ -107,12 +116,16 @@ class Document:
     auto_departements: tuple[str, ...] = ()
     auto_doc_type: str | None = None
     auto_published: str | None = None
+    failure_kind: FailureKind | None = None
+    failed_attempts: int = 0
 
-    # What users see: the source's values win, the ingest's guesses fill the gaps.
+    # What users see: the source's values win, the ingest's guesses fill the gaps. The
+    # title is the one exception: the ingest chooses it (ingest/titles.py) from the source's
+    # title, the file's own and the links to it, so auto_title comes first.
     @property
     def display_title(self) -> str:
-        name = self.canonical_url.rstrip("/").rsplit("/", 1)[-1]
-        return self.title or self.auto_title or name
+        name = str(self.meta.get("file_name") or "") or self.canonical_url
+        return self.auto_title or self.title or readable_file_name(name)
 
     @property
     def all_themes(self) -> tuple[str, ...]:
@@ -149,6 +162,26 @@ class PassageRecord:
     text: str
     text_hash: str
     ocr: bool = False
+    # (character offset in text, page) where each later page starts inside the passage
+    page_breaks: tuple[tuple[int, int], ...] = ()
+
+    def page_at(self, offset: int) -> int | None:
+        """The page of the character at `offset` (a snippet's start)."""
+        page = self.page
+        for start, number in self.page_breaks:
+            if offset < start:
+                break
+            page = number
+        return page
+
+
+def readable_file_name(name: str) -> str:
+    """« anct_kit-aidants%20connect.pdf » → « Anct kit aidants connect »: the last resort
+    for a title, when neither the source nor the file has one."""
+    stem = unquote(name.split("#", 1)[0].rstrip("/").rsplit("/", 1)[-1])
+    stem = re.sub(r"\.[A-Za-z0-9]{2,5}$", "", stem)
+    words = " ".join(re.sub(r"[_+\-]+|(?<![0-9])\.(?![0-9])", " ", stem).split())
+    return (words[:1].upper() + words[1:]) if words else "Document sans titre"
 
 
 @dataclass(frozen=True)

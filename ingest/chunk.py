@@ -1,6 +1,7 @@
 """Chunking: passages of about 150-250 words along paragraph and sentence boundaries.
 
-Each passage knows its page and the nearest heading above it, overlaps its neighbour by
+Each passage knows the page where it starts, where each later page starts inside it, and
+the heading in force where it starts; it overlaps its neighbour by
 one short sentence, and never cuts a word. Positions are stable: the same text gives the
 same passages, so re-ingesting an unchanged document yields the same passage ids.
 """
@@ -26,6 +27,7 @@ class Chunk:
     page: int | None
     heading: str
     text: str
+    page_breaks: tuple[tuple[int, int], ...] = ()  # (offset in text, page) of later pages
 
     @property
     def words(self) -> int:
@@ -129,12 +131,20 @@ def chunk(pages: list[tuple[int | None, str]]) -> list[Chunk]:
             groups[-1].extend(fresh)
         else:
             groups.append(current)
-    chunks = []
-    for position, group in enumerate(groups):
-        first = next((u for u in group if u.page is not None), group[0])
-        chunks.append(Chunk(position, first.page, group[-1].heading,
-                            " ".join(u.text for u in group)))
-    return chunks
+    return [_chunk(position, group) for position, group in enumerate(groups)]
+
+
+def _chunk(position: int, group: list[_Unit]) -> Chunk:
+    page = next((u.page for u in group if u.page is not None), None)
+    breaks: list[tuple[int, int]] = []
+    offset, current = 0, page
+    for unit in group:
+        if unit.page is not None and unit.page != current:
+            breaks.append((offset, unit.page))
+            current = unit.page
+        offset += len(unit.text) + 1
+    return Chunk(position, page, group[0].heading, " ".join(u.text for u in group),
+                 tuple(breaks))
 
 
 def _overlap(group: list[_Unit]) -> list[_Unit]:

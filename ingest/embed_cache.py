@@ -21,13 +21,34 @@ def text_hash(text: str) -> str:
 
 
 class EmbeddingCache:
-    def __init__(self, path: Path) -> None:
+    """Opened with `say`, a damaged file is reported in one line and rebuilt: it only
+    holds what can be computed again."""
+
+    def __init__(self, path: Path, say: Callable[[str], None] = lambda m: None) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(path, timeout=30.0, isolation_level=None)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("CREATE TABLE IF NOT EXISTS vectors (embedder TEXT NOT NULL, "
-                        "hash TEXT NOT NULL, vector BLOB NOT NULL, "
-                        "PRIMARY KEY (embedder, hash)) WITHOUT ROWID")
+        try:
+            self.db = self._open(path)
+        except sqlite3.DatabaseError as exc:
+            say(f"cache des vecteurs {path} illisible ({exc}) : reconstruit (les passages "
+                "seront vectorisés à nouveau)")
+            for stale in (path, path.with_name(path.name + "-wal"),
+                          path.with_name(path.name + "-shm")):
+                stale.unlink(missing_ok=True)
+            self.db = self._open(path)
+
+    @staticmethod
+    def _open(path: Path) -> sqlite3.Connection:
+        db = sqlite3.connect(path, timeout=30.0, isolation_level=None)
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("CREATE TABLE IF NOT EXISTS vectors (embedder TEXT NOT NULL, "
+                       "hash TEXT NOT NULL, vector BLOB NOT NULL, "
+                       "PRIMARY KEY (embedder, hash)) WITHOUT ROWID")
+            db.execute("SELECT embedder, hash, vector FROM vectors LIMIT 1").fetchall()
+        except sqlite3.DatabaseError:
+            db.close()
+            raise
+        return db
 
     def close(self) -> None:
         self.db.close()
@@ -41,7 +62,8 @@ class EmbeddingCache:
             for h, blob in self.db.execute(
                     f"SELECT hash, vector FROM vectors WHERE embedder = ? AND hash IN ({marks})",
                     (embedder_id, *chunk)):
-                found[h] = np.frombuffer(blob, dtype=np.float32)
+                if isinstance(blob, bytes) and blob and len(blob) % 4 == 0:
+                    found[h] = np.frombuffer(blob, dtype=np.float32)  # else: computed again
         return found
 
     def put(self, embedder_id: str, items: Sequence[tuple[str, np.ndarray]]) -> None:
@@ -57,7 +79,8 @@ def embed_texts(embedder: Embedder, cache: EmbeddingCache, texts: Sequence[str],
                 ) -> tuple[np.ndarray, int]:
     """Vectors for texts, from the cache or computed (and cached); also how many were new."""
     hashes = [text_hash(t) for t in texts]
-    known = cache.get(embedder.info.id, hashes)
+    known = {h: v for h, v in cache.get(embedder.info.id, hashes).items()
+             if v.shape == (embedder.info.dim,)}  # a damaged row is computed again
     missing = list(dict.fromkeys(h for h in hashes if h not in known))
     by_hash = {h: t for h, t in zip(hashes, texts, strict=True)}
     for start in range(0, len(missing), batch_size):

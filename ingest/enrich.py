@@ -15,6 +15,7 @@ from functools import cache
 
 from fonds import french
 from fonds.taxonomy import departements
+from fonds.values import parse_date
 from index_config import DIR as CONFIG_DIR
 
 MAX_THEMES = 3
@@ -65,6 +66,22 @@ def _theme_phrases() -> dict[str, list[tuple[str, ...]]]:
     data.pop("_comment", None)
     return {theme: [tuple(_stems(p)) for p in phrases if _stems(p)]
             for theme, phrases in data.items()}
+
+
+def theme_for_category(category: str) -> str | None:
+    """An article category as a theme of the taxonomy: « Santé » → « santé »,
+    « Conseils citoyens » → « conseils citoyens »; a category the taxonomy does not know
+    stays as it is (lower case), like the crawler's own mapping."""
+    name = " ".join(category.split()).lower()
+    if not name:
+        return None
+    phrases = _theme_phrases()
+    by_key = {french.fold(t): t for t in phrases}
+    if french.fold(name) in by_key:
+        return by_key[french.fold(name)]
+    stems = _ngrams(_stems(name))
+    hits = [t for t, ps in phrases.items() if any(stems[p] for p in ps)]
+    return hits[0] if len(hits) == 1 else name
 
 
 def _ngrams(stems: list[str], longest: int = 6) -> Counter[tuple[str, ...]]:
@@ -198,14 +215,10 @@ def find_date(text: str) -> str | None:
     return None
 
 
-def plausible(iso: str | None) -> str | None:
-    if not iso:
-        return None
-    try:
-        found = date.fromisoformat(iso[:10])
-    except ValueError:
-        return None
-    return found.isoformat() if date(1990, 1, 1) <= found <= date.today() else None
+def plausible(value: str | None) -> str | None:
+    """A date from the source or the file, parsed at the edge; never in the future."""
+    found = parse_date(value)
+    return found if found and found <= date.today().isoformat() else None
 
 
 _EN = {"the", "and", "of", "to", "is", "for", "with", "that", "this", "are"}
@@ -226,53 +239,21 @@ def language(text: str) -> str:
     return "fr" if fr >= en else "en"
 
 
-def good_title(candidate: str | None) -> str | None:
-    """A metadata title worth showing: words, not a file name or a software default."""
-    if not candidate:
-        return None
-    title = " ".join(candidate.replace("\x00", " ").split())
-    if not (4 <= len(title) <= 200) or "_" in title:
-        return None
-    if re.search(r"\.(docx?|pdf|odt|pptx?|indd|xlsx?)$", title, re.I):
-        return None
-    if len(title.split()) < 2 or sum(ch.isalpha() for ch in title) < 0.6 * len(title):
-        return None
-    if french.fold(title) in {"untitled", "sans titre", "document", "microsoft word"}:
-        return None
-    return title
-
-
-def title_from_text(text: str) -> str | None:
-    """The first substantial line of the first page, as a last resort before the file name.
-    A line ending on « pour un », « de la »... continues on the next one."""
-    lines = [" ".join(ln.split()).strip(" —–-•.:;,") for ln in text.split("\n")[:15]]
-    for i, line in enumerate(lines):
-        words = line.split()
-        if not (3 <= len(words) <= 20) or sum(ch.isalpha() for ch in line) < 0.6 * len(line):
-            continue
-        while words and french.fold(words[-1]) in french.stop_words() and i + 1 < len(lines):
-            i += 1
-            line = f"{line} {lines[i]}".strip()
-            words = line.split()
-        return line.capitalize() if line.isupper() else line
-    return None
-
-
-def enrich(title: str | None, file_title: str | None, first_page: str, text: str,
-           media_type: str | None, given_themes: tuple[str, ...] = (),
-           given_departements: tuple[str, ...] = (), published: str | None = None,
-           file_date: str | None = None, file_name: str | None = None) -> Enrichment:
-    """Everything at once, for one document. Values from the source win over guesses."""
-    best_title = (title or good_title(file_title) or title_from_text(first_page)
-                  or (file_name and re.sub(r"[_-]+", " ", file_name.rsplit(".", 1)[0])) or None)
-    heading = best_title or ""
-    deps = places(heading, text, given_departements)
+def enrich(title: str, first_page: str, text: str, media_type: str | None,
+           given_themes: tuple[str, ...] = (), given_departements: tuple[str, ...] = (),
+           published: str | None = None, file_date: str | None = None,
+           article_date: str | None = None) -> Enrichment:
+    """Everything at once, for one document, from its chosen title (ingest/titles.py: never
+    a link text, so a link text decides no type). Values from the source win over guesses;
+    a file without a date takes its article's."""
+    deps = places(title, text, given_departements)
     return Enrichment(
-        title=best_title,
-        themes=themes(heading, text, given_themes),
+        title=title,
+        themes=themes(title, text, given_themes),
         departements=deps,
         regions=regions(deps),
-        doc_type=doc_type(heading, first_page, media_type),
-        published=plausible(published) or plausible(file_date) or find_date(first_page),
+        doc_type=doc_type(title, first_page, media_type),
+        published=(plausible(published) or plausible(file_date) or find_date(first_page)
+                   or plausible(article_date)),
         language=language(text),
     )

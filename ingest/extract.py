@@ -21,7 +21,17 @@ MIN_PAGE_CHARS = 20  # fewer extracted characters: the page has no usable text l
 
 
 class ExtractionError(Exception):
-    """The file cannot be read; the message is shown to users (French)."""
+    """The file cannot be read; the message is shown to users (French). `transient`: the
+    cause may go away (a timeout, a crashed reader), so the next ingest tries again."""
+
+    def __init__(self, message: str, transient: bool = False) -> None:
+        super().__init__(message)
+        self.transient = transient
+
+
+class EnvironmentProblem(Exception):
+    """This machine cannot extract anything of a kind (a missing module): the run stops
+    once, loudly, instead of blaming every document."""
 
 
 @dataclass(frozen=True)
@@ -39,6 +49,8 @@ class Extracted:
     date: str | None = None  # ISO date from the file's metadata
     page_count: int = 0
     notes: tuple[str, ...] = field(default=())
+    # Page 1's lines set larger than its body text, largest first: title candidates.
+    headings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -122,6 +134,10 @@ def extract_pdf(path: Path, limits: Limits) -> Extracted:
     except Exception:  # noqa: BLE001 - broken metadata must not lose the text
         notes.append("métadonnées illisibles")
 
+    try:
+        headings = _large_lines(reader.pages[0])
+    except Exception:  # noqa: BLE001 - a title candidate is a bonus
+        headings = ()
     pages: list[Page] = []
     failed = 0
     for index in range(min(count, limits.max_pages)):
@@ -139,7 +155,62 @@ def extract_pdf(path: Path, limits: Limits) -> Extracted:
     unusable = [p.number for p in pages if p.garbage or len(p.text.strip()) < MIN_PAGE_CHARS]
     if unusable and limits.ocr and ocr_available():
         pages = _ocr_pages(path, pages, set(unusable[: limits.ocr_max_pages]), limits, notes)
-    return Extracted(tuple(pages), title=title, date=date, page_count=count, notes=tuple(notes))
+    return Extracted(tuple(pages), title=title, date=date, page_count=count, notes=tuple(notes),
+                     headings=headings)
+
+
+HEADING_RATIO = 1.2  # a heading's font is at least this much larger than the body's
+MAX_HEADING_WORDS = 30
+
+
+def _large_lines(page: object) -> tuple[str, ...]:
+    """Text set in a larger font than the page's body, grouped by size, largest first:
+    what a reader sees as the title, even when the text layer's order says otherwise."""
+    runs: list[tuple[float, str]] = []
+
+    def visit(text: str, cm: list[float], tm: list[float], font: object, size: float) -> None:
+        scale = abs(tm[3] * cm[3]) or abs(tm[0] * cm[0]) or 1.0
+        runs.append((round(float(size) * scale, 1) if text.strip() else 0.0, text))
+
+    page.extract_text(visitor_text=visit)  # type: ignore[attr-defined]
+    chars: dict[float, int] = {}
+    for size, text in runs:
+        if size:
+            chars[size] = chars.get(size, 0) + len(text.strip())
+    if not chars:
+        return ()
+    body = max(chars, key=lambda k: chars[k])
+    blocks: list[tuple[float, list[str]]] = []
+    for size, text in runs:
+        if not size:  # spacing belongs to the block it sits in
+            if blocks:
+                blocks[-1][1].append(text)
+        elif blocks and abs(blocks[-1][0] - size) <= 0.5:
+            blocks[-1][1].append(text)
+        else:
+            blocks.append((size, [text]))
+    # Consecutive large blocks read as one title (« Guide » / « méthodologique »); a web
+    # address set large on a cover is skipped; body-size text ends a group.
+    groups: list[tuple[float, list[str]]] = []
+    current: list[tuple[float, str]] = []
+    for size, parts in [*blocks, (0.0, ["."])]:
+        text = " ".join("".join(parts).split())
+        if len(text.split()) == 1 and re.search(r"[./@]\w", text):
+            continue
+        if size >= HEADING_RATIO * body:
+            current.append((size, text))
+            continue
+        if current:
+            groups.append((max(s for s, _ in current), [t for _, t in current]))
+            current = []
+    found: list[str] = []
+    for _, texts in sorted(groups, key=lambda g: -g[0]):
+        joined = " ".join(texts)
+        if (len(texts) > 1 and len(joined.split()) <= 12
+                and all(len(t) >= 2 and len(t.split()) <= 5 for t in texts)):
+            found.append(joined)
+        found.extend(t for t in texts if len(t.split()) <= MAX_HEADING_WORDS)
+    return tuple(dict.fromkeys(found))[:8]
 
 
 # -- OCR ------------------------------------------------------------------------------------

@@ -20,16 +20,28 @@ from tqdm import tqdm
 from fonds.catalog import Catalog
 from fonds.embedding import Embedder, EmbedderInfo, load_embedder
 from fonds.engines.base import Passage, SearchEngine
-from fonds.models import DocStatus, Document, ExtractionStatus, PassageRecord, RunKind
+from fonds.errors import FondsError
+from fonds.models import (
+    DocStatus,
+    Document,
+    ExtractionStatus,
+    FailureKind,
+    Link,
+    PassageRecord,
+    RunKind,
+)
 from fonds.settings import Settings
+from fonds.values import clean_labels, parse_date
 from ingest import chunk as chunking
-from ingest import clean, enrich
+from ingest import clean, enrich, titles
 from ingest.embed_cache import EmbeddingCache, embed_texts, text_hash
-from ingest.extract import MIN_PAGE_CHARS, Extracted, ExtractionError, Limits
+from ingest.extract import MIN_PAGE_CHARS, EnvironmentProblem, Extracted, ExtractionError, Limits
 from ingest.worker import ExtractionWorker
 
 BATCH_DOCS = 8
 BATCH_PASSAGES = 400
+MAX_AUTO_RETRIES = 3  # a transient failure is retried by this many ingests, then on request
+EXTRACTED = (ExtractionStatus.OK, ExtractionStatus.PARTIAL, ExtractionStatus.NO_TEXT)
 
 
 @dataclass(frozen=True)
@@ -43,14 +55,15 @@ class Processed:
 
     @property
     def index_fields(self) -> dict[str, Any]:
+        """What the index shows; values re-checked here too, as a catalog written by an
+        older version may hold any of them."""
         f, d = self.fields, self.doc
         return {
-            "title": d.title or f.get("auto_title") or d.display_title,
+            "title": f.get("auto_title") or d.display_title,
             "doc_type": d.doc_type or f.get("auto_doc_type") or "document",
-            "themes": tuple(dict.fromkeys([*d.themes, *f.get("auto_themes", ())])),
-            "departements": tuple(dict.fromkeys([*d.departements,
-                                                 *f.get("auto_departements", ())])),
-            "date": d.published or f.get("auto_published"),
+            "themes": clean_labels([*d.themes, *f.get("auto_themes", ())]),
+            "departements": clean_labels([*d.departements, *f.get("auto_departements", ())]),
+            "date": parse_date(d.published) or parse_date(f.get("auto_published")),
         }
 
 
@@ -65,26 +78,38 @@ class IngestReport:
     timings: Counter[str] = field(default_factory=Counter)  # seconds per step
 
 
-def process(doc: Document, data_dir: Any, worker: ExtractionWorker) -> Processed:
-    """Extract, clean, enrich, chunk one document. Never raises for a bad file."""
+def _failed(doc: Document, error: str, kind: FailureKind) -> Processed:
+    return Processed(doc, (), {
+        "extraction_status": ExtractionStatus.FAILED, "status": DocStatus.FAILED,
+        "error": error or "cause inconnue", "notes": (), "failure_kind": kind,
+        "failed_attempts": doc.failed_attempts + 1}, failed=True)
+
+
+def process(doc: Document, data_dir: Any, worker: ExtractionWorker,
+            links: Sequence[Link] = ()) -> Processed:
+    """Extract, clean, enrich, chunk one document. Never raises for a bad file; raises
+    EnvironmentProblem when this machine cannot extract it (the run stops)."""
     if not doc.file_path or not doc.media_type:
-        return Processed(doc, (), {"extraction_status": ExtractionStatus.FAILED,
-                                   "error": "aucun fichier enregistré"}, failed=True)
+        return _failed(doc, "aucun fichier enregistré", FailureKind.DOCUMENT)
     path = (data_dir / doc.file_path).resolve()  # the worker runs in another directory
-    if not path.exists():
-        return Processed(doc, (), {"extraction_status": ExtractionStatus.FAILED,
-                                   "error": "fichier absent du stockage"}, failed=True)
+    if not path.exists():  # a storage problem: may be restored
+        return _failed(doc, "fichier absent du stockage", FailureKind.TRANSIENT)
     try:
         extracted = worker.extract(path, doc.media_type)
     except ExtractionError as exc:
-        return Processed(doc, (), {"extraction_status": ExtractionStatus.FAILED,
-                                   "status": DocStatus.FAILED, "error": str(exc),
-                                   "notes": ()}, failed=True)
-    return build(doc, extracted)
+        kind = FailureKind.TRANSIENT if exc.transient else FailureKind.DOCUMENT
+        return _failed(doc, str(exc), kind)
+    return build(doc, extracted, links)
 
 
-def build(doc: Document, extracted: Extracted) -> Processed:
+def file_name_of(doc: Document) -> str:
+    name = doc.meta.get("file_name") or doc.meta.get("corpus_id")
+    return str(name or doc.canonical_url.split("#", 1)[0].rstrip("/").rsplit("/", 1)[-1])
+
+
+def build(doc: Document, extracted: Extracted, links: Sequence[Link] = ()) -> Processed:
     notes = list(extracted.notes)
+    notes += [str(n) for n in doc.meta.get("rejected", ()) or ()]  # type: ignore[union-attr]
     usable = [p for p in extracted.pages if not p.garbage]
     garbage = len(extracted.pages) - len(usable)
     if garbage:
@@ -95,12 +120,23 @@ def build(doc: Document, extracted: Extracted) -> Processed:
     empty = len(extracted.pages) - len(with_text)
     full_text = "\n\n".join(t for _, t in with_text)
     first_page = with_text[0][1] if with_text else ""
-    file_name = doc.meta.get("file_name") or doc.canonical_url.rsplit("/", 1)[-1]
+    file_name = file_name_of(doc)
+    referrers = doc.meta.get("referrers") or ()
+    link_texts = [str(r.get("text") or "") for r in referrers if isinstance(r, dict)
+                  ] if isinstance(referrers, list) else []
+    title = titles.choose_title(
+        media_type=doc.media_type, source_title=doc.title, file_title=extracted.title,
+        headings=extracted.headings, first_page=first_page, links=links,
+        link_texts=link_texts, file_name=file_name)
+    # A file takes the themes of every article linking it, and its date when it has none.
+    linked = [t for link in links for c in link.themes
+              if (t := enrich.theme_for_category(c))]
+    article_date = next((d for link in links if (d := parse_date(link.article_date))), None)
     found = enrich.enrich(
-        title=doc.title, file_title=extracted.title, first_page=first_page, text=full_text,
-        media_type=doc.media_type, given_themes=doc.themes,
+        title=title.text if title.own else "", first_page=first_page, text=full_text,
+        media_type=doc.media_type, given_themes=tuple(dict.fromkeys([*doc.themes, *linked])),
         given_departements=doc.departements, published=doc.published,
-        file_date=extracted.date, file_name=str(file_name))
+        file_date=extracted.date, article_date=article_date)
 
     if not with_text:
         status = ExtractionStatus.NO_TEXT
@@ -115,19 +151,19 @@ def build(doc: Document, extracted: Extracted) -> Processed:
 
     chunks = chunking.chunk(with_text) if with_text else []
     if not chunks:  # findable by its title and metadata only
-        chunks = [chunking.Chunk(0, None, "", found.title or str(file_name))]
+        chunks = [chunking.Chunk(0, None, "", title.text)]
     ocr_pages = {p.number for p in extracted.pages if p.ocr}
-    title = doc.title or found.title or str(file_name)
     passages = tuple(
         PassageRecord(id=f"{doc.id}-{c.position}", doc_id=doc.id, position=c.position,
                       page=c.page, heading=c.heading, text=c.text,
-                      text_hash=text_hash(embedding_text(title, c.heading, c.text)),
-                      ocr=c.page in ocr_pages)
+                      text_hash=text_hash(embedding_text(title.text, c.heading, c.text)),
+                      ocr=c.page in ocr_pages, page_breaks=c.page_breaks)
         for c in chunks)
     fields = {
         "extraction_status": status, "error": None, "status": DocStatus.ACTIVE,
+        "failure_kind": None, "failed_attempts": 0,
         "pages": extracted.page_count, "language": found.language, "notes": tuple(notes),
-        "auto_title": found.title, "auto_themes": found.themes,
+        "auto_title": title.text, "auto_themes": found.themes,
         "auto_departements": found.departements, "auto_doc_type": found.doc_type,
         "auto_published": found.published,
     }
@@ -173,32 +209,61 @@ def choose_embedder(settings: Settings, engine: SearchEngine, rebuild: bool,
     return wanted
 
 
+def retryable(doc: Document, retry_failed: bool) -> bool:
+    """A failed extraction worth another try: its cause may have gone (timeout, crashed
+    reader, lost file; a bounded number of times), or every failure when asked."""
+    if doc.extraction_status is not ExtractionStatus.FAILED or not doc.file_path:
+        return False
+    if doc.failure_kind is None and doc.status is not DocStatus.FAILED:
+        return False
+    if retry_failed:
+        return True
+    return (doc.failure_kind is FailureKind.TRANSIENT
+            and doc.failed_attempts < MAX_AUTO_RETRIES)
+
+
 def run_ingest(settings: Settings, catalog: Catalog, engine: SearchEngine,
                rebuild: bool = False, progress: bool | None = None,
-               say: Callable[[str], None] = lambda m: None) -> IngestReport:
+               say: Callable[[str], None] = lambda m: None,
+               retry_failed: bool = False) -> IngestReport:
+    """Index what is new or changed, retry what may now succeed, and leave the index
+    holding every active, extracted document (whatever an earlier run or crawl did)."""
     started = time.perf_counter()
     report = IngestReport(run_id=catalog.start_run(RunKind.INGEST))
     documents = catalog.documents()
     active = [d for d in documents if d.status is DocStatus.ACTIVE]
-    todo = active if rebuild else [d for d in active if d.needs_ingest]
-    report.counts["unchanged"] = len(active) - len(todo)
+    retries = [d for d in documents if retryable(d, retry_failed)]
+    todo = (active if rebuild else [d for d in active if d.needs_ingest]) + [
+        d for d in retries if rebuild is False or d.status is not DocStatus.ACTIVE]
+    todo = list({d.id: d for d in todo}.values())
+    todo_ids = {d.id for d in todo}
+    if retries:
+        report.counts["retried"] = len(retries)
+    report.counts["unchanged"] = len([d for d in active if d.id not in todo_ids])
 
-    # What must leave the index: documents gone from their source, or failed.
     if not rebuild:
-        leaving = [d.id for d in documents if d.status is not DocStatus.ACTIVE and d.indexed]
+        # What must leave the index: documents gone from their source, or failed.
+        leaving = [d.id for d in documents if d.status is not DocStatus.ACTIVE and d.indexed
+                   and d.id not in todo_ids]
         if leaving:
             engine.delete_documents(leaving)
             catalog.set_indexed(leaving, False)
             report.counts["gone"] = len(leaving)
-        # Passages the catalog has but the index lost (deleted index dir): no re-extraction.
-        todo_ids = {d.id for d in todo}
+        # The invariant: every active, extracted document is in the index. Those the index
+        # lacks (never indexed, back from gone, index dir lost) are indexed from the
+        # catalog's passages: no re-extraction.
         in_index = engine.document_ids()
-        lost = [d for d in active if d.indexed and d.id not in todo_ids and d.id not in in_index]
-        if lost:
-            say(f"{len(lost)} document(s) absent(s) de l'index : réindexation depuis le "
+        missing = [d for d in active if d.id not in todo_ids
+                   and d.extraction_status in EXTRACTED and d.ingested_sha256 == d.sha256
+                   and (not d.indexed or d.id not in in_index)]
+        if missing:
+            say(f"{len(missing)} document(s) absent(s) de l'index : réindexation depuis le "
                 "catalogue.")
-            reindex_documents(settings, catalog, engine, lost, None)
-            report.counts["reindexed"] = len(lost)
+            kept = [d for d in missing if catalog.passages(d.id)]
+            reindex_documents(settings, catalog, engine, kept, None, say=say)
+            kept_ids = {d.id for d in kept}
+            todo += [d for d in missing if d.id not in kept_ids]  # no passages: extract again
+            report.counts["reindexed"] = len(kept)
 
     if not todo:
         report.seconds = time.perf_counter() - started
@@ -207,7 +272,7 @@ def run_ingest(settings: Settings, catalog: Catalog, engine: SearchEngine,
 
     embedder = choose_embedder(settings, engine, rebuild, say)
     report.embedder = embedder.info.id if embedder else None
-    cache = EmbeddingCache(settings.embeddings_path)
+    cache = EmbeddingCache(settings.embeddings_path, say=say)
     limits = Limits(max_pages=settings.ingest_max_pages, ocr=settings.ocr)
     worker = ExtractionWorker(limits, settings.ingest_timeout_s, settings.ingest_memory_mb)
     target = engine.rebuild() if rebuild else None
@@ -221,7 +286,8 @@ def run_ingest(settings: Settings, catalog: Catalog, engine: SearchEngine,
                   dynamic_ncols=True) as bar:
             for batch in _batches(todo):
                 step = time.perf_counter()
-                processed = [process(d, settings.data_dir, worker) for d in batch]
+                processed = [process(d, settings.data_dir, worker, catalog.links(d.id))
+                             for d in batch]
                 report.timings["extract"] += time.perf_counter() - step
                 _index_batch(processed, writer, catalog, embedder, cache,
                              settings.embed_batch_size, report)
@@ -229,6 +295,13 @@ def run_ingest(settings: Settings, catalog: Catalog, engine: SearchEngine,
                 elapsed = max(time.perf_counter() - started, 1e-6)
                 bar.set_postfix(passages=report.counts["passages"],
                                 passages_s=f"{report.counts['passages'] / elapsed:.1f}")
+    except EnvironmentProblem as exc:
+        if target is not None:
+            target.__exit__(type(exc), exc, exc.__traceback__)
+        message = (f"ingestion interrompue : {exc}. Aucun document n'est marqué en échec ; "
+                   "installez ce qui manque (pip install -e .) puis relancez « fonds ingest ».")
+        catalog.finish_run(report.run_id, dict(report.counts), [*report.errors, message])
+        raise FondsError(message) from None
     except BaseException as exc:
         if target is not None:
             target.__exit__(type(exc), exc, exc.__traceback__)
@@ -245,7 +318,8 @@ def run_ingest(settings: Settings, catalog: Catalog, engine: SearchEngine,
 
 
 def ingest_archive(settings: Settings, rebuild: bool = False, progress: bool | None = None,
-                   say: Callable[[str], None] = lambda m: None) -> IngestReport:
+                   say: Callable[[str], None] = lambda m: None,
+                   retry_failed: bool = False) -> IngestReport:
     """run_ingest on the configured catalog and engine, opened and closed here: what
     `fonds ingest`, `fonds demo` and `fonds update` run."""
     from fonds.engines import open_engine
@@ -254,7 +328,7 @@ def ingest_archive(settings: Settings, rebuild: bool = False, progress: bool | N
     try:
         with Catalog(settings.catalog_path) as catalog:
             return run_ingest(settings, catalog, engine, rebuild=rebuild, progress=progress,
-                              say=say)
+                              say=say, retry_failed=retry_failed)
     finally:
         engine.close()
 
@@ -302,10 +376,12 @@ def _index_batch(processed: list[Processed], engine: SearchEngine, catalog: Cata
 
 
 def reindex_documents(settings: Settings, catalog: Catalog, engine: SearchEngine,
-                      docs: Sequence[Document], embedder: Embedder | None) -> int:
+                      docs: Sequence[Document], embedder: Embedder | None,
+                      say: Callable[[str], None] = lambda m: None) -> int:
     """Index documents from the passages the catalog keeps: no extraction; vectors come
-    from the cache (computed only if missing)."""
-    cache = EmbeddingCache(settings.embeddings_path)
+    from the cache (computed only if missing). Returns the passages indexed; the
+    documents are marked indexed."""
+    cache = EmbeddingCache(settings.embeddings_path, say=say)
     if embedder is None:
         recorded = engine.meta().get("embedder")
         embedder = load_embedder(settings, recorded) if recorded else None
@@ -332,6 +408,7 @@ def reindex_documents(settings: Settings, catalog: Catalog, engine: SearchEngine
                 passages.extend(to_passages(p, vectors))
             if passages:
                 engine.upsert(passages)
+                catalog.set_indexed([p.doc.id for p in processed], True)
                 count += len(passages)
     finally:
         cache.close()

@@ -21,7 +21,7 @@ import traceback
 from pathlib import Path
 from typing import IO, Any
 
-from ingest.extract import Extracted, ExtractionError, Limits, extract
+from ingest.extract import EnvironmentProblem, Extracted, ExtractionError, Limits, extract
 
 _HEADER = struct.Struct("!I")
 DEFAULT_LIMITS = Limits()
@@ -53,7 +53,12 @@ def _handle(path: str, media_type: str, limits: Limits, memory_mb: int) -> tuple
     try:
         return "ok", extract(Path(path), media_type, limits)
     except ExtractionError as exc:
-        return "error", str(exc)
+        return ("transient" if exc.transient else "error"), str(exc)
+    except ImportError as exc:  # this machine's fault, not the document's
+        name = exc.name or (str(exc).split("'")[1] if "'" in str(exc) else "")
+        detail = " ".join(str(exc).split())[:200]
+        return "environment", (f"module Python manquant : {name} ({detail})" if name
+                               else f"module Python manquant ({detail})")
     except MemoryError:
         return "error", f"mémoire dépassée (limite {memory_mb} Mo)"
     except RecursionError:
@@ -121,16 +126,19 @@ class ExtractionWorker:
             ready, _, _ = select.select([process.stdout], [], [], self.timeout_s)
             if not ready:
                 self._stop()
-                raise ExtractionError(f"délai dépassé ({self.timeout_s:.0f} s)")
+                raise ExtractionError(f"délai dépassé ({self.timeout_s:.0f} s)", transient=True)
             status, value = _read(process.stdout)
         except (EOFError, BrokenPipeError, OSError):
             code = process.poll()
             self._stop()
-            reason = ("mémoire dépassée" if code in (-9, 137) else
-                      f"le lecteur s'est arrêté brutalement (code {code})")
-            raise ExtractionError(reason) from None
-        if status == "error":
-            raise ExtractionError(value)
+            if code in (-9, 137):  # the memory limit: the document's own size
+                raise ExtractionError("mémoire dépassée") from None
+            raise ExtractionError(f"le lecteur s'est arrêté brutalement (code {code})",
+                                  transient=True) from None
+        if status == "environment":
+            raise EnvironmentProblem(value)
+        if status in ("error", "transient"):
+            raise ExtractionError(value, transient=status == "transient")
         return value
 
     def close(self) -> None:

@@ -38,6 +38,11 @@ class Article:
     paragraphs: tuple[str, ...]
     attachments: tuple[Attachment, ...] = field(default=())
 
+    def __post_init__(self) -> None:
+        # A string where a tuple was meant would make one paragraph per character.
+        if not isinstance(self.paragraphs, tuple):
+            raise TypeError(f"{self.slug}: paragraphs must be a tuple of strings")
+
 
 def _sections(topic: str, place: str, extra: tuple[str, ...] = ()) -> tuple[Section, ...]:
     """Several pages of plausible text around a topic, with a table."""
@@ -158,7 +163,7 @@ ARTICLES = (
             ("Les troisièmes rencontres départementales des conseils citoyens de l'Hérault, "
              "organisées à Montpellier le 10 novembre 2018, ont fait ressortir la richesse "
              "des initiatives. Avec le soutien de la DDCS de l'Hérault, Villes et Territoires "
-             "a réalisé ce guide des bonnes pratiques."),
+             "a réalisé ce guide des bonnes pratiques.",),
             (Attachment("guide-bonnes-pratiques-conseils-citoyens-herault.pdf",
                         "Accéder au guide", "Guide des bonnes pratiques des conseils citoyens",
                         _sections("les bonnes pratiques des conseils citoyens", "Béziers",

@@ -1,14 +1,19 @@
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given
+from hypothesis import settings as settings_profile
+from hypothesis import strategies as st
 
 from fonds.catalog import Catalog
 from fonds.models import DocStatus
@@ -75,7 +80,9 @@ def test_bad_inputs_are_reported_and_the_rest_continues(
     (folder / ".cache").mkdir()
     (folder / ".cache" / "x.pdf").write_bytes(b"%PDF-1.4 hidden")
     # Reading /proc/self/mem at offset 0 fails with EIO: a real unreadable file, even as root.
-    (folder / "illisible.pdf").symlink_to("/proc/self/mem")
+    # Named on the command line, a symlink is followed (the user chose it); inside an
+    # imported folder, one leading out of it is refused (test_symlinks_leaving_...).
+    (tmp_path / "illisible.pdf").symlink_to("/proc/self/mem")
     corpus = tmp_path / "corpus.jsonl"
     corpus.write_text(
         '{"_id": "a1", "title": "Guide", "text": "Le guide des conseils citoyens."}\n'
@@ -85,12 +92,13 @@ def test_bad_inputs_are_reported_and_the_rest_continues(
         '{"_id": "a2", "text": "Deuxième document."}\n',
         encoding="utf-8",
     )
-    result = fonds("import", str(folder), str(corpus), str(tmp_path / "absent.pdf"))
+    result = fonds("import", str(folder), str(corpus), str(tmp_path / "absent.pdf"),
+                   str(tmp_path / "illisible.pdf"))
     assert result.exit_code == 1
     out = result.output
     assert f"{tmp_path / 'absent.pdf'} : chemin introuvable" in out
     assert f"{corpus}:3 : ligne JSON invalide" in out
-    assert f"{corpus}:4 : objet JSON avec « _id » attendu" in out
+    assert f"{corpus}:4 : objet JSON avec « _id » (texte ou nombre) attendu" in out
     assert "erreur.pdf : contenu HTML au lieu de PDF" in out
     assert "vide.pdf : fichier vide" in out
     assert "illisible.pdf : illisible (Input/output error)" in out
@@ -187,3 +195,132 @@ def test_sigkill_mid_import_then_rerun_completes(tmp_path: Path) -> None:
         assert catalog.runs()[0].counts["new"] == 6000 - partial
         assert catalog.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert not list((data_dir / "files").glob(".incoming-*"))
+
+
+# -- nothing lost (issue 15 §2, §3, §13) ------------------------------------------------------
+
+
+def _import(settings, *paths: Path):
+    from fonds.importer import import_paths
+
+    with Catalog(settings.catalog_path) as catalog:
+        report = import_paths(list(paths), settings, catalog, progress=False)
+        docs = catalog.documents()
+    return report, docs
+
+
+def test_a_changed_copy_moves_and_leaves_the_other_alone(settings, tmp_path: Path) -> None:
+    from tests import pdfs
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    first = pdfs.text_pdf(["Rapport annuel des conseils citoyens de Lodève."])
+    for folder in ("a", "b"):
+        (tmp_path / folder / "x.pdf").write_bytes(first)
+    _, docs = _import(settings, tmp_path / "a", tmp_path / "b")
+    assert len(docs) == 1 and len(docs[0].urls) == 2
+    (tmp_path / "b" / "x.pdf").write_bytes(pdfs.text_pdf(["Un tout autre rapport."]))
+    report, docs = _import(settings, tmp_path / "a", tmp_path / "b")
+    assert len(docs) == 2
+    by_url = {u: d for d in docs for u in d.urls}
+    a, b = ((tmp_path / f / "x.pdf").resolve().as_uri() for f in ("a", "b"))
+    assert by_url[a] is not by_url[b]
+    assert by_url[a].sha256 != by_url[b].sha256 and by_url[a].urls == (a,)
+    assert (settings.data_dir / by_url[a].file_path).read_bytes() == first
+    assert by_url[a].canonical_url == a and by_url[b].canonical_url.startswith(b)
+    # the same the other way round: the first URL changes
+    (tmp_path / "a" / "x.pdf").write_bytes(pdfs.text_pdf(["Un tout autre rapport."]))
+    _, docs = _import(settings, tmp_path / "a", tmp_path / "b")
+    by_url = {u: d for d in docs for u in d.urls}
+    assert by_url[a].id == by_url[b].id  # same bytes again: one document
+    assert len({d.sha256 for d in docs}) == len(docs)  # one content, one document
+
+
+def test_jsonl_every_line_ends_as_a_document_or_a_located_error(
+    settings, tmp_path: Path
+) -> None:
+    corpus = tmp_path / "corpus.jsonl"
+    lines = [json.dumps({"_id": f"d{i}", "title": f"Fiche {i}", "text": f"Texte {i}."})
+             .encode() for i in range(1, 3001)]
+    lines[0] = b"\xef\xbb\xbf" + lines[0]  # a UTF-8 byte order mark
+    lines[1999] = lines[1999].replace(b"Texte", b"Te\xffxte")  # one bad byte, line 2000
+    lines[2099] = json.dumps({"_id": None, "text": "x"}).encode()
+    lines[2199] = json.dumps({"_id": "d5", "text": "en double"}).encode()
+    lines[2299] = json.dumps({"_id": "gros", "text": "x" * (2 * 2**20)}).encode()
+    corpus.write_bytes(b"\n".join(lines) + b"\n")
+    report, docs = _import(dataclasses.replace(settings, max_file_mb=1), corpus)
+    assert report.counts["new"] == 2996 and report.counts["failed"] == 4
+    assert len(docs) == 2996
+    errors = "\n".join(report.errors)
+    for number in (2000, 2100, 2200, 2300):
+        assert f"{corpus}:{number} : " in errors, number
+    assert "déjà vu ligne 5" in errors and "trop volumineux" in errors
+    assert any(d.title == "Fiche 1" for d in docs)  # the BOM line
+    assert any(d.title == "Fiche 3000" for d in docs)  # after the bad byte, it went on
+
+
+def test_symlinks_leaving_the_folder_are_refused_and_special_files_skipped(
+    settings, tmp_path: Path
+) -> None:
+    import socket
+
+    from tests import pdfs
+
+    folder = tmp_path / "in"
+    (folder / "sous").mkdir(parents=True)
+    (folder / "bon.pdf").write_bytes(pdfs.text_pdf(["Guide des conseils citoyens."]))
+    (folder / "sous" / "lien-interne.pdf").symlink_to(folder / "bon.pdf")
+    (folder / "passwd.pdf").symlink_to("/etc/passwd")
+    (folder / "dehors").symlink_to("/etc")
+    (folder / "casse.pdf").symlink_to(folder / "absent.pdf")
+    os.mkfifo(folder / "tube.pdf")
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(str(folder / "prise.pdf"))
+    try:
+        report, docs = _import(settings, folder)
+    finally:
+        server.close()
+    assert report.counts["refused"] == 2 and report.counts["skipped"] == 3
+    assert len(docs) == 1 and len(docs[0].urls) == 2  # the link inside: same document
+    errors = "\n".join(report.errors)
+    assert "passwd.pdf : lien symbolique vers /etc/passwd" in errors
+    for name in ("casse.pdf", "tube.pdf", "prise.pdf"):
+        assert f"{folder / name} : " in errors
+    stored = [p.read_bytes() for p in (settings.data_dir / "files").iterdir()]
+    assert not any(b"root:" in data for data in stored)
+
+
+_JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+                     lambda inner: st.lists(inner, max_size=3)
+                     | st.dictionaries(st.text(max_size=8), inner, max_size=3), max_leaves=8)
+_LINE = st.one_of(
+    st.builds(lambda i, t, x: json.dumps({"_id": i, "title": t, "text": x}).encode(),
+              st.text(min_size=1, max_size=12) | st.integers(), st.text(max_size=40),
+              st.text(max_size=80)),
+    st.builds(lambda v: json.dumps(v).encode(), _JSON),
+    st.binary(max_size=60).map(lambda b: b.replace(b"\n", b" ").replace(b"\r", b" ")),
+    st.builds(lambda extra: json.dumps({"_id": "x", "text": "t", "date": extra,
+                                        "themes": extra}).encode(), _JSON))
+
+
+@settings_profile(max_examples=40, deadline=None,
+                  suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(lines=st.lists(_LINE, min_size=1, max_size=25))
+def test_jsonl_generated_lines_all_accounted_for(lines: list[bytes], tmp_path: Path) -> None:
+    from fonds.importer import import_paths
+    from fonds.settings import load_settings
+
+    work = Path(tempfile.mkdtemp(dir=tmp_path))
+    corpus = work / "c.jsonl"
+    corpus.write_bytes(b"\n".join(lines) + b"\n")
+    config = load_settings({"data_dir": work / "data"}, env={})
+    with Catalog(config.catalog_path) as catalog:
+        report = import_paths([corpus], config, catalog, progress=False)
+        recorded = len(catalog.documents())
+    blank = sum(1 for line in lines if not line.strip())
+    counts = report.counts
+    assert counts["new"] + counts["unchanged"] + counts["changed"] + counts["failed"] == (
+        len(lines) - blank)
+    assert recorded == counts["new"]
+    assert len(report.errors) == counts["failed"]
+    assert all(f"{corpus}:" in e for e in report.errors)

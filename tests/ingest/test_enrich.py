@@ -7,7 +7,6 @@ from ingest.enrich import (
     doc_type,
     enrich,
     find_date,
-    good_title,
     language,
     places,
     themes,
@@ -74,16 +73,8 @@ def test_language() -> None:
     assert language("مرحبا بكم في الموقع") == "ar"
 
 
-def test_titles() -> None:
-    assert good_title("aidantsconnecttutoriel") is None
-    assert good_title("Document1.docx") is None
-    assert good_title("untitled") is None
-    assert good_title("Pair à pair_AidantsConnect") is None
-    assert good_title("Identifier les données à ouvrir") == "Identifier les données à ouvrir"
-
-
 def test_enrich_prefers_the_source_values() -> None:
-    found = enrich(title="Guide des conseils citoyens", file_title="Microsoft Word - x",
+    found = enrich(title="Guide des conseils citoyens",
                    first_page="Villes et Territoires", text="Lodève, Lodève, Béziers.",
                    media_type="application/pdf", published="2019-11-06",
                    file_date="2021-01-01")
@@ -91,3 +82,23 @@ def test_enrich_prefers_the_source_values() -> None:
     assert found.published == "2019-11-06"
     assert found.departements == ("34",) and found.regions == ("Occitanie",)
     assert found.doc_type == "guide"
+
+
+def test_a_file_without_a_date_takes_its_articles() -> None:
+    found = enrich(title="Guide", first_page="Sans date", text="Sans date.",
+                   media_type="application/pdf", article_date="2019-03-12")
+    assert found.published == "2019-03-12"
+    found = enrich(title="Guide", first_page="Sans date", text="Sans date.",
+                   media_type="application/pdf", file_date="2018-01-02",
+                   article_date="2019-03-12")
+    assert found.published == "2018-01-02"
+
+
+@pytest.mark.parametrize(("category", "theme"), [
+    ("Santé", "santé"), ("Conseils citoyens", "conseils citoyens"),
+    ("Inclusion numérique", "inclusion numérique"), ("Tiers-lieux", "tiers-lieux"),
+    ("Vie associative", "vie associative")])
+def test_article_categories_map_to_the_taxonomy(category: str, theme: str) -> None:
+    from ingest.enrich import theme_for_category
+
+    assert theme_for_category(category) == theme
