@@ -23,7 +23,7 @@ MONTHS = {"janvier": 1, "fevrier": 2, "mars": 3, "avril": 4, "mai": 5, "juin": 6
           "decembre": 12, "janv": 1, "fevr": 2, "avr": 4, "juil": 7, "sept": 9, "oct": 10,
           "nov": 11, "dec": 12}
 
-_ISO = re.compile(r"^(\d{4})[-/.](\d{1,2})(?:[-/.](\d{1,2}))?(?:[T ].*)?$")
+_ISO = re.compile(r"^(\d{4})[-/.](\d{1,2})(?:[-/.](\d{1,2}))?(?:[tT ].*)?$")
 _DMY = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})$")
 _LONG = re.compile(r"^(?:\w+\s+)?(\d{1,2})(?:er)?\s+([a-z]+)\.?\s+(\d{4})$")
 _MONTH_YEAR = re.compile(r"^([a-z]+)\.?\s+(\d{4})$")
