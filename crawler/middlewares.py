@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import ipaddress
-import socket
 import time
 from email.utils import parsedate_to_datetime
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -18,26 +14,16 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.utils.response import response_status_message
 
+from crawler.addresses import refusal
+from crawler.settings import fonds_settings
 from fonds.catalog import Catalog
-
-
-@lru_cache(maxsize=1024)
-def _addresses(host: str) -> tuple[ipaddress.IPv4Address | ipaddress.IPv6Address, ...]:
-    try:
-        return (ipaddress.ip_address(host),)
-    except ValueError:
-        pass
-    try:
-        infos = socket.getaddrinfo(host, None)
-    except OSError:
-        return ()
-    return tuple(ipaddress.ip_address(info[4][0]) for info in infos)
+from fonds.settings import Settings
 
 
 def is_private(host: str) -> bool:
-    """Loopback, private, link-local or reserved: not somewhere a crawler should reach."""
-    return any(a.is_loopback or a.is_private or a.is_link_local or a.is_reserved
-               or a.is_unspecified for a in _addresses(host))
+    """Not somewhere a crawler should reach: a non-global address, a local name, or a
+    name that does not resolve (kept for callers; `refusal` says why)."""
+    return refusal(host) is not None
 
 
 class RequestCapReached(IgnoreRequest):
@@ -46,15 +32,17 @@ class RequestCapReached(IgnoreRequest):
 
 class SafetyMiddleware:
     """No request outside the source's hosts (robots.txt of those hosts aside), and none to
-    private addresses unless FONDS_CRAWL_ALLOW_PRIVATE — also after a redirect, since the
-    redirect middleware sends the new request through here again."""
+    private addresses unless crawl_allow_private — also after a redirect, since the
+    redirect middleware sends the new request through here again. The resolver checks
+    again the address actually connected to (crawler.addresses.GuardedResolver)."""
 
     def __init__(self, crawler: Any) -> None:
         self.crawler = crawler
-        self.allow_private = crawler.settings.getbool("FONDS_ALLOW_PRIVATE")
+        settings = fonds_settings(crawler)
+        self.allow_private = settings.crawl_allow_private
         # A hard cap: Scrapy's CLOSESPIDER_PAGECOUNT counts responses and lets every
         # request already scheduled through.
-        self.max_requests = crawler.settings.getint("FONDS_MAX_REQUESTS", 0)
+        self.max_requests = settings.crawl_max_requests
         self.sent = 0
 
     @classmethod
@@ -66,8 +54,9 @@ class SafetyMiddleware:
         allowed = getattr(self.crawler.spider, "allowed_hosts", None)
         if allowed is not None and host.netloc not in allowed:
             raise IgnoreRequest(f"hors de la liste autorisée : {host.netloc}")
-        if not self.allow_private and host.hostname and is_private(host.hostname):
-            raise IgnoreRequest(f"adresse privée refusée : {host.hostname}")
+        refused = None if self.allow_private else refusal(host.hostname or "")
+        if refused:
+            raise IgnoreRequest(refused)
         if self.max_requests and self.sent >= self.max_requests:
             self.crawler.stats.inc_value("fonds/capped")
             raise RequestCapReached("plafond de requêtes atteint")
@@ -78,12 +67,12 @@ class ConditionalRequestMiddleware:
     """If-None-Match / If-Modified-Since for documents we already hold: an unchanged file
     is answered 304 and not downloaded again."""
 
-    def __init__(self, catalog_path: str) -> None:
-        self.catalog = Catalog(Path(catalog_path))
+    def __init__(self, settings: Settings) -> None:
+        self.catalog = Catalog(settings.catalog_path)
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> ConditionalRequestMiddleware:
-        return cls(crawler.settings.get("FONDS_CATALOG"))
+        return cls(fonds_settings(crawler))
 
     def process_request(self, request: Request, spider: Spider | None = None) -> None:
         if not request.meta.get("document"):

@@ -1,4 +1,9 @@
-"""Scrapy settings, built from fonds settings (so `scrapy crawl` and `fonds crawl` agree)."""
+"""Scrapy settings, built from fonds settings (so `scrapy crawl` and `fonds crawl` agree).
+
+Scrapy components receive the fonds `Settings` object itself as one setting,
+FONDS_SETTINGS (see `fonds_settings`), rather than renamed copies of its fields. Nothing
+is read at import: `scrapy crawl` gets its settings from the spider (`update_settings`).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ from fonds.settings import Settings, load_settings
 BOT_NAME = "fonds"
 SPIDER_MODULES = ["crawler.spiders"]
 NEWSPIDER_MODULE = "crawler.spiders"
+LOG_NAME = "crawl.log"
 
 
 def scrapy_settings(settings: Settings) -> dict[str, Any]:
@@ -29,11 +35,15 @@ def scrapy_settings(settings: Settings) -> dict[str, Any]:
         "RETRY_ENABLED": True,
         "RETRY_TIMES": 2,
         "RETRY_HTTP_CODES": [500, 502, 503, 504, 522, 524, 408, 429],
-        "CLOSESPIDER_PAGECOUNT": settings.crawl_max_requests,
         "TELNETCONSOLE_ENABLED": False,
         "COOKIES_ENABLED": False,
-        "LOG_LEVEL": "WARNING",
+        # Scrapy's own lines (English) go to the data dir's log, never to the terminal:
+        # the terminal gets the French report and, on a TTY, a progress line.
+        "LOG_LEVEL": "INFO",
+        "LOG_FILE": str(settings.data_dir / LOG_NAME),
+        "LOG_FILE_APPEND": False,
         "REQUEST_FINGERPRINTER_IMPLEMENTATION": "2.7",
+        "TWISTED_DNS_RESOLVER": "crawler.addresses.GuardedResolver",
         "DOWNLOADER_MIDDLEWARES": {
             "crawler.middlewares.SafetyMiddleware": 50,
             "crawler.middlewares.ConditionalRequestMiddleware": 60,
@@ -41,14 +51,12 @@ def scrapy_settings(settings: Settings) -> dict[str, Any]:
             "crawler.middlewares.BackoffRetryMiddleware": 550,
         },
         "ITEM_PIPELINES": {"crawler.pipelines.CatalogPipeline": 300},
-        "FONDS_DATA_DIR": str(settings.data_dir),
-        "FONDS_CATALOG": str(settings.catalog_path),
-        "FONDS_MAX_FILE_MB": settings.max_file_mb,
-        "FONDS_GONE_AFTER_RUNS": settings.gone_after_runs,
-        "FONDS_ALLOW_PRIVATE": settings.crawl_allow_private,
-        "FONDS_MAX_REQUESTS": settings.crawl_max_requests,
+        "EXTENSIONS": {"crawler.progress.Progress": 500},
+        "FONDS_SETTINGS": settings,
     }
 
 
-# `scrapy crawl wordpress -a source=NAME` reads these module-level names.
-globals().update(scrapy_settings(load_settings()))
+def fonds_settings(crawler: Any) -> Settings:
+    """The fonds settings a crawler was started with (loaded now for a bare `scrapy crawl`)."""
+    settings = crawler.settings.get("FONDS_SETTINGS")
+    return settings if isinstance(settings, Settings) else load_settings()

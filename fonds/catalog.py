@@ -7,36 +7,27 @@ a rerun that completes. The schema moves forward through numbered migrations.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from fonds.catalog_crawl import CrawlCatalog, now
 from fonds.catalog_schema import MIGRATIONS, SCHEMA_VERSION
 from fonds.errors import FondsError, read_only_error
 from fonds.models import (
     DocStatus,
     Document,
     ExtractionStatus,
-    FailureKind,
-    Link,
     Observation,
     Outcome,
     PassageRecord,
     Run,
     RunKind,
 )
-from fonds.values import MAX_LABEL, clean_labels, clean_text, parse_date
-
-
-def now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def document_id(canonical_url: str) -> str:
@@ -44,49 +35,7 @@ def document_id(canonical_url: str) -> str:
     return hashlib.sha256(canonical_url.encode("utf-8")).hexdigest()[:16]
 
 
-def clean_observation(obs: Observation) -> Observation:
-    """The edge for everything a crawl or an import says about a document: texts without
-    control characters and bounded, labels as a clean list, a date ISO or dropped. What
-    was dropped is noted in meta["rejected"] (the ingest shows it with its notes)."""
-    rejected: list[str] = []
-    published = parse_date(obs.published) if obs.published else None
-    if obs.published and published is None:
-        rejected.append(f"date illisible ignorée : « {clean_text(obs.published, 40)} »")
-    title = clean_text(obs.title)
-    if obs.title and title is None:
-        rejected.append("titre vide ou illisible ignoré")
-    meta = dict(obs.meta)
-    if rejected:
-        meta["rejected"] = [*meta.get("rejected", ()), *rejected]  # type: ignore[misc]
-    return dataclasses.replace(
-        obs, title=title, published=published, meta=meta,
-        source=clean_text(obs.source, MAX_LABEL), doc_type=clean_text(obs.doc_type, MAX_LABEL),
-        themes=clean_labels(list(obs.themes)), departements=clean_labels(list(obs.departements)),
-        error=None if obs.error is None else (clean_text(obs.error, 500) or "erreur"))
-
-
-def _json_list(cell: str | None) -> list[Any]:
-    try:
-        value = json.loads(cell or "[]")
-    except json.JSONDecodeError:
-        return []
-    return value if isinstance(value, list) else []
-
-
-@dataclass(frozen=True)
-class Absences:
-    """What a healthy crawl's end found missing from a source."""
-
-    missing: int  # active documents not seen this run
-    gone: tuple[str, ...] = ()  # URLs of those now gone (missing gone_after runs in a row)
-    refused: str | None = None  # why none was counted (too many at once)
-
-
-def _share(fraction: float) -> str:
-    return {0.2: "cinquième", 0.25: "quart", 0.5: "tiers"}.get(fraction, f"{fraction:.0%}")
-
-
-class Catalog:
+class Catalog(CrawlCatalog):
     """Read and write the catalog. One instance per thread; cheap to open."""
 
     def __init__(self, path: Path) -> None:
@@ -153,54 +102,29 @@ class Catalog:
     def record(self, obs: Observation) -> tuple[Outcome, str]:
         """Record one observation; return what it did and the document id.
 
-        One file content is one document. A URL already known updates its document (a new
-        version when the sha256 differs) unless the document is also known under other URLs
-        or the new content is another document's: then the URL moves, and the document it
-        leaves keeps its file and its other URLs. Content already known under another URL
-        adds that URL to the same document.
+        A URL already known updates its document (new version when the sha256 differs);
+        content already known under another URL adds that URL to the same document.
         """
-        obs = clean_observation(obs)
         stamp = now()
         with self.transaction() as db:
             row = db.execute("SELECT doc_id FROM urls WHERE url = ?", (obs.url,)).fetchone()
             doc = self._row(db, row["doc_id"]) if row else None
-            holder = None
-            if obs.sha256 is not None:
+            if doc is None and obs.sha256 is not None:
                 hit = db.execute(
                     "SELECT id FROM documents WHERE sha256 = ? ORDER BY first_seen LIMIT 1",
                     (obs.sha256,),
                 ).fetchone()
-                holder = self._row(db, hit["id"]) if hit else None
-            if doc is not None and obs.sha256 is not None and doc["sha256"] not in (
-                    None, obs.sha256):
-                others = db.execute("SELECT url FROM urls WHERE doc_id = ? AND url != ?"
-                                    " ORDER BY first_seen, url", (doc["id"], obs.url)
-                                    ).fetchall()
-                if others or holder is not None:
-                    if doc["canonical_url"] == obs.url and others:
-                        db.execute("UPDATE documents SET canonical_url = ? WHERE id = ?",
-                                   (others[0]["url"], doc["id"]))
-                    doc = None  # the URL moves; the document it leaves is left alone
-            if doc is None:
-                doc = holder
+                doc = self._row(db, hit["id"]) if hit else None
 
             if doc is None:
                 doc_id = document_id(obs.url)
-                taken = 0
-                while db.execute("SELECT 1 FROM documents WHERE id = ?", (doc_id,)).fetchone():
-                    taken += 1  # this URL named another content before
-                    doc_id = document_id(f"{obs.url}\n{obs.sha256}\n{taken}")
-                canonical = obs.url
-                if db.execute("SELECT 1 FROM documents WHERE canonical_url = ?",
-                              (canonical,)).fetchone():
-                    canonical = f"{obs.url}#{doc_id}"
                 db.execute(
                     "INSERT INTO documents (id, canonical_url, sha256, file_path, media_type,"
                     " size, title, source, doc_type, themes, departements, published,"
                     " first_seen, last_seen, status, extraction_status, error, meta)"
                     " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     (
-                        doc_id, canonical, obs.sha256, obs.file_path, obs.media_type, obs.size,
+                        doc_id, obs.url, obs.sha256, obs.file_path, obs.media_type, obs.size,
                         obs.title, obs.source, obs.doc_type, json.dumps(list(obs.themes)),
                         json.dumps(list(obs.departements)), obs.published, stamp, stamp,
                         DocStatus.FAILED if obs.failed else DocStatus.ACTIVE,
@@ -238,14 +162,12 @@ class Catalog:
             return Outcome.FAILED
 
         changed = obs.sha256 != doc["sha256"]
-        # The same bytes whose extraction failed stay failed, with their reason: only the
-        # ingest (which retries what may have gone away) can clear it.
-        extraction_failed = (not changed and doc["status"] == DocStatus.FAILED
-                             and doc["extraction_status"] == ExtractionStatus.FAILED
-                             and doc["failure_kind"] is not None)
-        updates: dict[str, Any] = {"last_seen": stamp, "missed_runs": 0}
-        if not extraction_failed:
-            updates |= {"status": DocStatus.ACTIVE, "error": None}
+        updates: dict[str, Any] = {
+            "last_seen": stamp,
+            "status": DocStatus.ACTIVE,
+            "error": None,
+            "missed_runs": 0,
+        }
         if doc["status"] == DocStatus.GONE and not changed:
             self._revive(db, doc["id"])  # back: indexed again by the next ingest
         if changed:
@@ -255,8 +177,6 @@ class Catalog:
                 "media_type": obs.media_type,
                 "size": obs.size,
                 "extraction_status": ExtractionStatus.PENDING,
-                "failure_kind": None,
-                "failed_attempts": 0,
             }
         # Metadata only fills in or refreshes; an observation without a value keeps ours.
         for name in ("title", "source", "doc_type", "published"):
@@ -279,11 +199,7 @@ class Catalog:
         )
         if changed:
             return Outcome.CHANGED
-        was_failed = doc["status"] == DocStatus.FAILED and not extraction_failed
-        if was_failed and doc["extraction_status"] == ExtractionStatus.FAILED:
-            # a file refused at the edge (empty, wrong type) that is now accepted
-            db.execute("UPDATE documents SET extraction_status = ? WHERE id = ?",
-                       (ExtractionStatus.PENDING, doc["id"]))
+        was_failed = doc["status"] == DocStatus.FAILED
         return Outcome.CHANGED if was_failed else Outcome.UNCHANGED
 
     @staticmethod
@@ -340,8 +256,6 @@ class Catalog:
             auto_departements=tuple(json.loads(row["auto_departements"])),
             auto_doc_type=row["auto_doc_type"],
             auto_published=row["auto_published"],
-            failure_kind=FailureKind(row["failure_kind"]) if row["failure_kind"] else None,
-            failed_attempts=row["failed_attempts"],
         )
 
     def status_counts(self) -> dict[str, int]:
@@ -362,7 +276,7 @@ class Catalog:
                 "doc_id": r["id"],
                 "url": r["canonical_url"],
                 "status": r["status"] if r["status"] == DocStatus.FAILED else "extraction_failed",
-                "error": r["error"] or "cause non enregistrée",
+                "error": r["error"],
             }
             for r in rows
         ]
@@ -420,103 +334,13 @@ class Catalog:
     def passage_count(self) -> int:
         return int(self.db.execute("SELECT COUNT(*) FROM passages").fetchone()[0])
 
-    # -- crawling ----------------------------------------------------------------
-
-    def validators(self, url: str) -> tuple[str | None, str | None] | None:
-        """ETag and Last-Modified of a URL whose file we hold, for a conditional request."""
-        row = self.db.execute(
-            "SELECT u.etag, u.last_modified FROM urls u JOIN documents d ON d.id = u.doc_id"
-            " WHERE u.url = ? AND d.sha256 IS NOT NULL AND d.status != ?",
-            (url, DocStatus.FAILED)).fetchone()
-        if row is None or not (row["etag"] or row["last_modified"]):
-            return None
-        return row["etag"], row["last_modified"]
-
-    def set_validators(self, url: str, etag: str | None, last_modified: str | None) -> None:
-        with self.transaction() as db:
-            db.execute("UPDATE urls SET etag = ?, last_modified = ? WHERE url = ?",
-                       (etag, last_modified, url))
-
-    def seen_unchanged(self, url: str, revive: bool = True) -> str | None:
-        """A 304, or an article whose `modified` has not moved: the URL and its document
-        were seen now; returns the document id. `revive`: a gone document is back (active,
-        and indexed again by the next ingest); False for a failed fetch of a document we
-        hold, which proves it is still linked but not that it is there."""
-        stamp = now()
-        with self.transaction() as db:
-            row = db.execute("SELECT doc_id FROM urls WHERE url = ?", (url,)).fetchone()
-            if row is None:
-                return None
-            db.execute("UPDATE urls SET last_seen = ? WHERE url = ?", (stamp, url))
-            db.execute("UPDATE documents SET last_seen = ?, missed_runs = 0 WHERE id = ?",
-                       (stamp, row["doc_id"]))
-            if revive:
-                self._revive(db, row["doc_id"])
-        return str(row["doc_id"])
-
-    @staticmethod
-    def _revive(db: sqlite3.Connection, doc_id: str) -> None:
-        # The ingest took a gone document out of the index (indexed = 0): back, it must be
-        # processed again, or a plain `fonds ingest` would call it unchanged forever.
-        db.execute("UPDATE documents SET status = ?, error = NULL, extraction_status ="
-                   " CASE WHEN indexed = 0 AND extraction_status != ? THEN ?"
-                   " ELSE extraction_status END WHERE id = ? AND status = ?",
-                   (DocStatus.ACTIVE, ExtractionStatus.FAILED, ExtractionStatus.PENDING,
-                    doc_id, DocStatus.GONE))
-
-    def doc_id_for(self, url: str) -> str | None:
-        row = self.db.execute("SELECT doc_id FROM urls WHERE url = ?", (url,)).fetchone()
-        return str(row["doc_id"]) if row else None
-
-    def article_modified(self, url: str) -> str | None:
-        """The `modified` stamp the site gave for an article we hold (None: unknown), so a
-        crawl need not record an article that has not changed."""
-        row = self.db.execute(
-            "SELECT d.meta FROM urls u JOIN documents d ON d.id = u.doc_id WHERE u.url = ?"
-            " AND d.status != ? AND d.sha256 IS NOT NULL", (url, DocStatus.FAILED)).fetchone()
-        if row is None:
-            return None
-        try:
-            value = json.loads(row["meta"]).get("modified")
-        except (ValueError, AttributeError):
-            return None
-        return value if isinstance(value, str) else None
-
-    def mark_missing(self, source: str, seen_since: str, gone_after: int,
-                     max_share: float = 0.2) -> Absences:
-        """Active documents of a source not seen since the crawl started miss one more run;
-        after `gone_after` runs they are gone (kept, with their file). A run that would
-        count more than `max_share` of the source missing at once counts none: that is
-        what an outage or a broken site looks like, not what editors do."""
-        with self.transaction() as db:
-            total = db.execute("SELECT COUNT(*) FROM documents WHERE source = ? AND status = ?",
-                               (source, DocStatus.ACTIVE)).fetchone()[0]
-            missing = db.execute(
-                "SELECT COUNT(*) FROM documents WHERE source = ? AND status = ? AND"
-                " last_seen < ?", (source, DocStatus.ACTIVE, seen_since)).fetchone()[0]
-            if missing > 1 and missing > total * max_share:
-                return Absences(missing, (), (
-                    f"{missing} documents sur {total} absents d'un coup (plus d'un "
-                    f"{_share(max_share)}) : aucun n'est compté absent ; vérifiez le site"))
-            db.execute("UPDATE documents SET missed_runs = missed_runs + 1 WHERE source = ?"
-                       " AND last_seen < ? AND status = ?",
-                       (source, seen_since, DocStatus.ACTIVE))
-            gone = [r["canonical_url"] for r in db.execute(
-                "UPDATE documents SET status = ?, error = ? WHERE source = ? AND status = ?"
-                " AND missed_runs >= ? RETURNING canonical_url",
-                (DocStatus.GONE, f"absent du site depuis {gone_after} collectes", source,
-                 DocStatus.ACTIVE, gone_after)).fetchall()]
-        return Absences(missing, tuple(gone))
-
     # -- ingest ------------------------------------------------------------------
 
     def passages(self, doc_id: str) -> list[PassageRecord]:
         rows = self.db.execute(
             "SELECT * FROM passages WHERE doc_id = ? ORDER BY position", (doc_id,))
         return [PassageRecord(r["id"], r["doc_id"], r["position"], r["page"], r["heading"],
-                              r["text"], r["text_hash"], bool(r["ocr"]),
-                              tuple((int(a), int(b)) for a, b in _json_list(r["page_breaks"])))
-                for r in rows]
+                              r["text"], r["text_hash"], bool(r["ocr"])) for r in rows]
 
     def save_ingest(self, doc_id: str, sha256: str | None, passages: Sequence[PassageRecord],
                     fields: Mapping[str, Any]) -> None:
@@ -524,7 +348,7 @@ class Catalog:
         found. Called after the index commit, so a crash in between only means redoing it."""
         allowed = {"extraction_status", "error", "pages", "language", "notes", "auto_title",
                    "auto_themes", "auto_departements", "auto_doc_type", "auto_published",
-                   "indexed", "status", "failure_kind", "failed_attempts"}
+                   "indexed", "status"}
         assert set(fields) <= allowed, set(fields) - allowed
         values = {k: json.dumps(list(v)) if isinstance(v, tuple | list) else v
                   for k, v in fields.items()}
@@ -532,10 +356,10 @@ class Catalog:
         with self.transaction() as db:
             db.execute("DELETE FROM passages WHERE doc_id = ?", (doc_id,))
             db.executemany(
-                "INSERT INTO passages (id, doc_id, position, page, heading, text, text_hash, ocr,"
-                " page_breaks) VALUES (?,?,?,?,?,?,?,?,?)",
+                "INSERT INTO passages (id, doc_id, position, page, heading, text, text_hash, ocr)"
+                " VALUES (?,?,?,?,?,?,?,?)",
                 [(p.id, p.doc_id, p.position, p.page, p.heading, p.text, p.text_hash,
-                  int(p.ocr), json.dumps([list(b) for b in p.page_breaks])) for p in passages])
+                  int(p.ocr)) for p in passages])
             assignments = ", ".join(f"{name} = ?" for name in values)
             db.execute(f"UPDATE documents SET {assignments} WHERE id = ?",
                        (*values.values(), doc_id))
@@ -544,27 +368,3 @@ class Catalog:
         with self.transaction() as db:
             db.executemany("UPDATE documents SET indexed = ? WHERE id = ?",
                            [(int(indexed), d) for d in doc_ids])
-
-    # -- links (where a document was found) ---------------------------------------
-
-    def add_link(self, doc_id: str, link: Link) -> None:
-        """Record (or refresh) that an article links this document."""
-        stamp = now()
-        with self.transaction() as db:
-            db.execute(
-                "INSERT INTO links (doc_id, article_url, article_title, link_text, themes,"
-                " article_date, first_seen, last_seen) VALUES (?,?,?,?,?,?,?,?)"
-                " ON CONFLICT(doc_id, article_url) DO UPDATE SET"
-                " article_title = excluded.article_title, link_text = excluded.link_text,"
-                " themes = excluded.themes, article_date = excluded.article_date,"
-                " last_seen = excluded.last_seen",
-                (doc_id, link.article_url, link.article_title, link.link_text,
-                 json.dumps(list(link.themes)), link.article_date, stamp, stamp))
-
-    def links(self, doc_id: str) -> list[Link]:
-        """The articles that link a document, most recently seen first."""
-        rows = self.db.execute(
-            "SELECT * FROM links WHERE doc_id = ? ORDER BY last_seen DESC, article_url",
-            (doc_id,))
-        return [Link(r["article_url"], r["article_title"], r["link_text"],
-                     tuple(json.loads(r["themes"])), r["article_date"]) for r in rows]

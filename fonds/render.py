@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
 
 from fonds.engines.base import Mode, SearchRequest, SearchResult
 from fonds.highlight import plain
@@ -56,22 +57,99 @@ def format_ingest(report: Any) -> str:
     return "\n".join(lines)
 
 
-def format_crawl(runs: list[Any]) -> str:
-    if not runs:
+class BrokenLinkView(Protocol):
+    @property
+    def url(self) -> str: ...
+    @property
+    def error(self) -> str: ...
+    @property
+    def article_url(self) -> str: ...
+    @property
+    def article_title(self) -> str: ...
+    @property
+    def link_text(self) -> str: ...
+
+
+class CrawlReportView(Protocol):
+    """What format_crawl reads of a crawl report (crawler.report.CrawlReport)."""
+
+    @property
+    def counts(self) -> Mapping[str, int]: ...
+    @property
+    def source(self) -> str: ...
+    @property
+    def healthy(self) -> bool: ...
+    @property
+    def failed(self) -> bool: ...
+    @property
+    def reason(self) -> str | None: ...
+    @property
+    def refused(self) -> str | None: ...
+    @property
+    def new(self) -> Sequence[str]: ...
+    @property
+    def changed(self) -> Sequence[str]: ...
+    @property
+    def gone(self) -> Sequence[str]: ...
+    @property
+    def broken_links(self) -> Sequence[BrokenLinkView]: ...
+    @property
+    def discovery_errors(self) -> Sequence[str]: ...
+    @property
+    def log(self) -> str: ...
+
+
+LISTED = 20
+
+
+def _listed(label: str, items: Sequence[str]) -> list[str]:
+    lines = [f"  {label} : {item}" for item in items[:LISTED]]
+    if len(items) > LISTED:
+        lines.append(f"  … et {len(items) - LISTED} autres (fonds status --json)")
+    return lines
+
+
+def _broken(link: BrokenLinkView) -> str:
+    where = ""
+    if link.article_url:
+        title = f"« {link.article_title} » " if link.article_title else ""
+        text = f", lien « {link.link_text} »" if link.link_text else ""
+        where = f" — dans l'article {title}({link.article_url}){text}"
+    return f"{link.url} — {link.error}{where}"
+
+
+def format_crawl(reports: Sequence[CrawlReportView]) -> str:
+    """The run report of `fonds crawl`: one paragraph per source, in French."""
+    if not reports:
         return "Aucune collecte n'a été enregistrée (voir les messages ci-dessus)."
     lines = []
-    for run in runs:
-        c = run.counts
-        lines.append(
-            f"Collecte terminée : {c.get('new', 0)} nouveaux, {c.get('changed', 0)} modifiés, "
-            f"{c.get('unchanged', 0)} inchangés, {c.get('gone', 0)} retirés, "
-            f"{c.get('failed', 0)} en échec ; {c.get('requests', 0)} requêtes, "
-            f"{_size(c.get('bytes', 0))} téléchargés.")
-        for error in run.errors[:20]:
-            lines.append(f"  échec : {error}")
-        if len(run.errors) > 20:
-            lines.append(f"  … et {len(run.errors) - 20} autres (fonds status)")
-    return "\n".join(lines)
+    for report in reports:
+        c = report.counts
+        name = f" — source « {report.source} »" if report.source else ""
+        if report.failed:
+            lines.append(f"Collecte en échec{name} : {report.reason or 'rien de trouvé'}. "
+                         "Rien n'est compté absent ; le site est-il joignable ?")
+        else:
+            state = "terminée" if report.healthy else "partielle"
+            lines.append(
+                f"Collecte {state}{name} : {c.get('new', 0)} nouveaux, {c.get('changed', 0)} "
+                f"modifiés, {c.get('unchanged', 0)} inchangés, {c.get('gone', 0)} retirés, "
+                f"{c.get('failed', 0)} en échec ; {c.get('missing', 0)} absents cette fois ; "
+                f"{c.get('articles', 0)} articles lus.")
+        lines.append(f"  {c.get('requests', 0)} requêtes ; pages {_size(c.get('bytes_pages', 0))}"
+                     f", fichiers {_size(c.get('bytes', 0))} téléchargés.")
+        if not report.failed and not report.healthy and report.reason:
+            lines.append(f"  Aucune absence comptée : {report.reason}.")
+        if report.refused:
+            lines.append(f"  Aucune absence comptée : {report.refused}.")
+        lines += _listed("nouveau", report.new)
+        lines += _listed("modifié", report.changed)
+        lines += _listed("retiré", report.gone)
+        lines += _listed("lien cassé", [_broken(b) for b in report.broken_links])
+        lines += _listed("découverte en échec", report.discovery_errors)
+        if report.log and (report.failed or not report.healthy):
+            lines.append(f"  Journal détaillé (anglais) : {report.log}")
+    return printable("\n".join(lines))
 
 
 def _size(count: int) -> str:

@@ -5,30 +5,51 @@ from __future__ import annotations
 from typing import Any
 
 from fonds.catalog import Catalog
+from fonds.models import RunKind
 
 RUN_LABELS = {"crawl": "collecte", "ingest": "indexation", "import": "import",
               "reindex": "réindexation"}
 COUNT_LABELS = {"new": "nouveaux", "changed": "modifiés", "unchanged": "inchangés",
                 "gone": "retirés", "failed": "échecs", "ignored": "ignorés",
-                "bytes": "octets", "requests": "requêtes"}
+                "bytes": "octets", "requests": "requêtes", "missing": "absents cette fois",
+                "bytes_pages": "octets de pages", "articles": "articles lus",
+                "capped": "requêtes au-delà du plafond",
+                "outside_allow_list": "liens hors liste autorisée"}
+# What a crawl run's details add to its line in `status --json` (see crawler/pipelines.py).
+CRAWL_DETAILS = ("source", "healthy", "failed", "reason", "refused", "broken_links")
 
 
 def status_report(catalog: Catalog, runs: int = 10) -> dict[str, Any]:
-    """The `fonds status --json` shape of DESIGN.md."""
+    """The `fonds status --json` shape of DESIGN.md. A failure carries the articles that
+    link it (a broken link is fixed in its article), a crawl run its source and whether
+    it saw the site."""
     counts = catalog.status_counts()
+    listed = []
+    for run in catalog.runs(limit=runs):
+        entry = run.as_json()
+        if run.kind == RunKind.CRAWL:
+            details = catalog.run_details(run.id)
+            entry |= {k: details[k] for k in CRAWL_DETAILS if k in details}
+        listed.append(entry)
+    failures = []
+    for failure in catalog.failures():
+        links = [{"article_url": k.article_url, "article_title": k.article_title,
+                  "link_text": k.link_text} for k in catalog.links(failure["doc_id"])]
+        failures.append(failure | (links[0] if links else {}) | {"links": links})
     return {
         "documents": {k: counts[k] for k in ("total", "active", "gone", "failed")},
         "passages": catalog.passage_count(),
-        "runs": [run.as_json() for run in catalog.runs(limit=runs)],
-        "failures": catalog.failures(),
+        "runs": listed,
+        "failures": failures,
     }
 
 
 def format_counts(counts: dict[str, int]) -> str:
     parts = []
     for key, value in counts.items():
-        if key == "bytes":
-            parts.append(f"{value / 1e6:.1f} Mo".replace(".", ","))
+        if key in ("bytes", "bytes_pages"):
+            what = " de pages" if key == "bytes_pages" else ""
+            parts.append(f"{value / 1e6:.1f} Mo{what}".replace(".", ","))
         else:
             parts.append(f"{COUNT_LABELS.get(key, key)} {value}")
     return ", ".join(parts)
@@ -47,6 +68,11 @@ def format_status(report: dict[str, Any]) -> str:
             label = RUN_LABELS.get(run["kind"], run["kind"])
             end = run["finished"] or "interrompue ou en cours"
             lines.append(f"  {label:<13} {run['started']} → {end}")
+            if run.get("source"):
+                state = ("en échec" if run.get("failed") else "complète" if run.get("healthy")
+                         else "partielle")
+                why = f" : {run['reason']}" if run.get("reason") else ""
+                lines.append(f"    source « {run['source']} », {state}{why}")
             if run["counts"]:
                 lines.append(f"    {format_counts(run['counts'])}")
     else:
@@ -55,4 +81,8 @@ def format_status(report: dict[str, Any]) -> str:
         lines.append(f"Échecs ({len(report['failures'])}) :")
         for failure in report["failures"]:
             lines.append(f"  {failure['url']} — {failure['error']}")
+            for link in failure.get("links", ())[:3]:
+                title = f"« {link['article_title']} » " if link["article_title"] else ""
+                text = f", lien « {link['link_text']} »" if link["link_text"] else ""
+                lines.append(f"      dans l'article {title}({link['article_url']}){text}")
     return "\n".join(lines)

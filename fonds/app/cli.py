@@ -100,7 +100,10 @@ def crawl(ctx: click.Context, source_name: str | None) -> None:
     """
     from fonds.render import format_crawl
 
-    echo(format_crawl(archive_of(ctx).crawl(source_name=source_name, say=say)))
+    reports = archive_of(ctx).crawl(source_name=source_name, say=say)
+    echo(format_crawl(reports))
+    if any(report.failed for report in reports):  # the site was not reached: say so
+        sys.exit(1)
 
 
 @cli.command("ingest")

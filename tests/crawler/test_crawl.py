@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from scrapy.http import HtmlResponse, Request
@@ -128,9 +129,14 @@ def test_changed_file_and_gone_article(tmp_path, site) -> None:
 def test_private_addresses_are_refused_unless_allowed(tmp_path, site) -> None:
     env = fonds_env(tmp_path, site, private=False)
     result = run_fonds(env, "crawl")
-    assert result.returncode == 0
+    # Every request refused: the run reached nothing, so it is a failed run (non-zero,
+    # a French line) that counts nothing absent.
+    assert result.returncode == 1
+    assert "Collecte en échec" in result.stdout and "Traceback" not in result.stderr
+    assert "adresse privée refusée" in result.stdout
     assert site.site.state.requests == []
-    assert last_crawl(env)["counts"]["new"] == 0
+    crawl = last_crawl(env)
+    assert crawl["counts"]["new"] == 0 and crawl["counts"]["missing"] == 0
 
 
 def test_article_parsing_on_a_saved_page(site) -> None:
@@ -141,15 +147,19 @@ def test_article_parsing_on_a_saved_page(site) -> None:
     source = Source("replica", "wordpress", site.base_url,
                     official_domains=(site.site.official_base.split("//")[1],))
     spider = WordPressSpider(source=source)
-    spider.crawler = type("C", (), {"stats": type("S", (), {"inc_value": lambda *a: None})()})()
+    spider.crawler = SimpleNamespace(stats=SimpleNamespace(inc_value=lambda *a: None))
     out = list(spider.parse_article(response))
     item = out[-1]
     assert item.title == article.title and item.published == "2019-03-12"
     assert item.categories == ["Participation des habitants"]
-    requested = [r.url for r in out[:-1]]
-    assert any(u.endswith(".pdf") for u in requested)
-    assert spider.links[requested[0]][1] == "Accéder au guide"
+    requests = out[:-1]
+    assert any(r.url.endswith(".pdf") for r in requests)
+    # the article rides with each document request: the pipeline never reads the spider
+    link = requests[0].meta["link"]
+    assert link.link_text == "Accéder au guide" and link.article_title == article.title
+    assert link.themes == ("participation des habitants",)
     assert is_document_link("https://x.fr/wp-content/uploads/2019/a.odt")
+    assert not is_document_link("https://x.fr/wp-content/uploads/2019/photo.jpg")
     assert not is_document_link("https://x.fr/2019/03/article/")
 
 

@@ -59,10 +59,9 @@ def test_the_ui_process_never_holds_the_master_key(tmp_path: Path) -> None:
 
 
 def middleware(allow_private: bool, hosts: set[str]) -> SafetyMiddleware:
-    crawler = SimpleNamespace(
-        settings=SimpleNamespace(getbool=lambda name: allow_private,
-                                 getint=lambda name, default=0: default),
-        spider=SimpleNamespace(allowed_hosts=hosts))
+    settings = load_settings(env={"FONDS_CRAWL_ALLOW_PRIVATE": str(allow_private).lower()})
+    crawler = SimpleNamespace(settings={"FONDS_SETTINGS": settings},
+                              spider=SimpleNamespace(allowed_hosts=hosts))
     return SafetyMiddleware(crawler)
 
 
