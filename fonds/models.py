@@ -167,12 +167,16 @@ class PassageRecord:
 
     def page_at(self, offset: int) -> int | None:
         """The page of the character at `offset` (a snippet's start)."""
-        page = self.page
-        for start, number in self.page_breaks:
-            if offset < start:
-                break
-            page = number
-        return page
+        return page_at(self.page, self.page_breaks, offset)
+
+
+def page_at(page: int | None, breaks: tuple[tuple[int, int], ...], offset: int) -> int | None:
+    """The page of a character of a passage: its start page, moved by each break before it."""
+    for start, number in breaks:
+        if offset < start:
+            break
+        page = number
+    return page
 
 
 def readable_file_name(name: str) -> str:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from fonds.models import page_at
+
 TARGET_WORDS = 200
 MAX_WORDS = 250
 MIN_TAIL_WORDS = 60
@@ -32,6 +34,9 @@ class Chunk:
     @property
     def words(self) -> int:
         return len(self.text.split())
+
+    def page_at(self, offset: int) -> int | None:
+        return page_at(self.page, self.page_breaks, offset)
 
 
 @dataclass(frozen=True)
@@ -131,11 +136,16 @@ def chunk(pages: list[tuple[int | None, str]]) -> list[Chunk]:
             groups[-1].extend(fresh)
         else:
             groups.append(current)
-    return [_chunk(position, group) for position, group in enumerate(groups)]
+    return [_chunk(i, group, carried=i > 0 and len(group) > 1 and group[0] is groups[i - 1][-1])
+            for i, group in enumerate(groups)]
 
 
-def _chunk(position: int, group: list[_Unit]) -> Chunk:
-    page = next((u.page for u in group if u.page is not None), None)
+def _chunk(position: int, group: list[_Unit], carried: bool) -> Chunk:
+    """The passage starts where its own text starts: a sentence carried over from the
+    previous passage (the overlap) is context, so it neither sets the page nor the
+    heading; page_breaks still give it its own page (offset 0)."""
+    own = group[1:] if carried else group
+    page = next((u.page for u in own if u.page is not None), None)
     breaks: list[tuple[int, int]] = []
     offset, current = 0, page
     for unit in group:
@@ -143,7 +153,7 @@ def _chunk(position: int, group: list[_Unit]) -> Chunk:
             breaks.append((offset, unit.page))
             current = unit.page
         offset += len(unit.text) + 1
-    return Chunk(position, page, group[0].heading, " ".join(u.text for u in group),
+    return Chunk(position, page, own[0].heading, " ".join(u.text for u in group),
                  tuple(breaks))
 
 

@@ -214,8 +214,8 @@ def retryable(doc: Document, retry_failed: bool) -> bool:
     reader, lost file; a bounded number of times), or every failure when asked."""
     if doc.extraction_status is not ExtractionStatus.FAILED or not doc.file_path:
         return False
-    if doc.failure_kind is None and doc.status is not DocStatus.FAILED:
-        return False
+    if doc.failure_kind is None and doc.ingested_sha256 is None:
+        return False  # refused at the edge (empty, wrong type): the next import or crawl
     if retry_failed:
         return True
     return (doc.failure_kind is FailureKind.TRANSIENT

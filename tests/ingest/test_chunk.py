@@ -67,3 +67,16 @@ def test_heading_detection() -> None:
     assert is_heading("2.1 Le cadre juridique", "Le texte suit.")
     assert is_heading("SYNTHÈSE DES ÉCHANGES", "Les participants")
     assert not is_heading("Les participants ont échangé sur la santé.", "Puis")
+
+
+def test_heading_in_force_where_the_passage_starts_and_page_breaks() -> None:
+    chunks = chunk(pages(n_pages=3, sentences=12))
+    assert len({c.page for c in chunks}) == 3
+    for c in chunks:  # each page opens with its heading: the one in force at the start
+        assert c.heading == f"{c.page}. Partie numéro {c.page}", (c.heading, c.text[:60])
+        for offset, page in c.page_breaks:
+            if offset == 0:  # the sentence carried over from the previous page
+                assert page == c.page - 1 and c.page_at(0) == page
+            else:
+                assert c.text[offset:].startswith(f"{page}. Partie numéro {page}")
+    assert any(c.page_breaks for c in chunks)

@@ -32,7 +32,7 @@ def _passages(tmp_path: Path, data: bytes):
 
 def test_words_only_on_page_two_say_page_two(tmp_path: Path) -> None:
     page1 = "Rapport annuel des conseils citoyens\n" + "\n".join([FILLER] * 20)
-    page2 = "Annexe\n" + "\n".join(["Le xylographe ornithorynque du conseil. " + FILLER] * 4)
+    page2 = "Annexe\n" + "\n".join(["Le xylographe ornithorynque du conseil. " + FILLER] * 14)
     passages = _passages(tmp_path, pdfs.text_pdf([page1, page2]))
     for p in passages:
         offset = p.text.find("xylographe")
@@ -44,6 +44,8 @@ def test_words_only_on_page_two_say_page_two(tmp_path: Path) -> None:
     assert any("xylographe" in p.text for p in passages)
     assert passages[0].page == 1
     assert passages[-1].page_at(len(passages[-1].text) - 1) == 2
+    # a passage whose own text is page 2's (after the sentence carried over) says page 2
+    assert [p.page for p in passages if p.page_at(len(p.text) - 1) == 2][-1] == 2
 
 
 def test_the_replica_pdf_pages_and_headings(tmp_path: Path) -> None:
