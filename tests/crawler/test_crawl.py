@@ -200,3 +200,31 @@ def test_demo_builds_a_searchable_archive_and_reruns_incrementally(tmp_path) -> 
     assert second.returncode == 0
     assert "0 nouveaux, 0 modifiés" in second.stdout
     assert "Rien à indexer" in second.stdout
+
+
+def test_a_progress_line_on_a_terminal_and_scrapy_in_the_log(tmp_path, site) -> None:
+    import os
+    import pty
+
+    env = fonds_env(tmp_path, site)
+    master, terminal = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "fonds", "crawl"], env=env, cwd=ROOT,
+                            stdin=terminal, stdout=subprocess.PIPE, stderr=terminal)
+    os.close(terminal)
+    out, _ = proc.communicate(timeout=120)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:  # the child closed its end
+            break
+        if not chunk:
+            break
+        seen += chunk
+    os.close(master)
+    progress = seen.decode("utf-8", "replace")
+    assert "replica : " in progress and "pages reçues" in progress and "documents" in progress
+    assert "INFO" not in progress and "Scrapy" not in progress  # English lines: the log
+    assert "Collecte terminée" in out.decode() and b"\r" not in out  # piped stdout: no progress
+    log = (Path(env["FONDS_DATA_DIR"]) / "crawl.log").read_text(encoding="utf-8")
+    assert "Spider closed" in log or "Closing spider" in log
