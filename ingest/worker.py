@@ -12,11 +12,13 @@ import dataclasses
 import json
 import os
 import pickle
+import re
 import resource
 import select
 import struct
 import subprocess
 import sys
+import tempfile
 import traceback
 from pathlib import Path
 from typing import IO, Any
@@ -95,14 +97,28 @@ class ExtractionWorker:
         self.timeout_s = timeout_s
         self.memory_mb = memory_mb
         self._process: subprocess.Popen[bytes] | None = None
+        self._stderr: IO[bytes] | None = None
 
     def _start(self) -> None:
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        if self._stderr is not None:
+            self._stderr.close()
+        # kept to tell a worker that cannot start (a missing module) from a crash
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - lives with the worker
         self._process = subprocess.Popen(
             [sys.executable, "-m", "ingest.worker", str(self.memory_mb),
              json.dumps(dataclasses.asdict(self.limits))],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env,
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr, env=env,
             cwd=Path(__file__).resolve().parent.parent)
+
+    def _missing_module(self) -> str | None:
+        if self._stderr is None:
+            return None
+        self._stderr.seek(0, os.SEEK_END)
+        self._stderr.seek(max(0, self._stderr.tell() - 4096))
+        tail = self._stderr.read().decode("utf-8", errors="replace")
+        match = re.search(r"(?:ModuleNotFoundError|ImportError): (.+)", tail)
+        return " ".join(match.group(1).split())[:200] if match else None
 
     def _stop(self) -> None:
         process, self._process = self._process, None
@@ -133,6 +149,9 @@ class ExtractionWorker:
             self._stop()
             if code in (-9, 137):  # the memory limit: the document's own size
                 raise ExtractionError("mémoire dépassée") from None
+            missing = self._missing_module()
+            if missing:
+                raise EnvironmentProblem(f"module Python manquant ({missing})") from None
             raise ExtractionError(f"le lecteur s'est arrêté brutalement (code {code})",
                                   transient=True) from None
         if status == "environment":
@@ -150,6 +169,9 @@ class ExtractionWorker:
             except (OSError, subprocess.TimeoutExpired):
                 pass
         self._stop()
+        if self._stderr is not None:
+            self._stderr.close()
+            self._stderr = None
 
     def __enter__(self) -> ExtractionWorker:
         return self

@@ -137,6 +137,22 @@ def test_a_missing_module_stops_the_run_once_and_blames_no_document(
     assert report.counts["processed"] == 2 and len(indexed) == 2
 
 
+def test_a_worker_that_cannot_start_is_a_missing_module_not_a_crash(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = _archive(tmp_path, GOOD)
+    shadow = tmp_path / "shadow"
+    shadow.mkdir()
+    (shadow / "tantivy.py").write_text(
+        'raise ModuleNotFoundError("No module named \'tantivy\'", name="tantivy")\n',
+        encoding="utf-8")
+    monkeypatch.setenv("PYTHONPATH", str(shadow))
+    with pytest.raises(FondsError, match="module Python manquant.*tantivy"):
+        _ingest(config)
+    with Catalog(config.catalog_path) as catalog:
+        assert all(not d.error for d in catalog.documents())
+
+
 def test_a_garbage_embedding_cache_is_reported_and_rebuilt(tmp_path: Path) -> None:
     import numpy as np
 
