@@ -219,3 +219,33 @@ def test_embedded_ipv4_is_judged_like_the_address_itself(address) -> None:
 
 def test_each_family_has_its_spider() -> None:
     assert set(SPIDERS) == set(FAMILIES)
+
+
+def resolved(resolver, name: str) -> object:
+    """What the resolver's deferred ends with (it fires synchronously here)."""
+    outcome: list[object] = []
+    resolver.getHostByName(name).addBoth(outcome.append)
+    return outcome[0]
+
+
+def test_the_resolver_checks_the_address_it_connects_to(monkeypatch) -> None:
+    """DNS rebinding: a name public for the middleware's check and private for the
+    connection is refused, because the check runs on the connection's own lookup."""
+    from twisted.internet import defer
+    from twisted.internet.base import ThreadedResolver
+    from twisted.python.failure import Failure
+
+    from crawler.addresses import GuardedResolver
+
+    answers = {"rebind.example.org": "127.0.0.1", "public.example.org": "93.184.216.34",
+               "shared.example.org": "100.64.1.2"}
+    monkeypatch.setattr(ThreadedResolver, "getHostByName",
+                        lambda self, name, timeout=(): defer.succeed(answers[name]))
+    resolver = GuardedResolver(None, cache_size=0, timeout=5.0)
+    assert resolved(resolver, "public.example.org") == "93.184.216.34"
+    for name in ("rebind.example.org", "shared.example.org", "localhost."):
+        outcome = resolved(resolver, name)
+        assert isinstance(outcome, Failure) and "adresse privée refusée" in str(outcome.value)
+        outcome.trap(Exception)  # handled: no « unhandled error in Deferred »
+    resolver.allow_private = True
+    assert resolved(resolver, "rebind.example.org") == "127.0.0.1"
