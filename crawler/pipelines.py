@@ -241,6 +241,7 @@ class CatalogPipeline:
             "failures": lists["failed"][:MAX_LISTED], "broken_links": self.broken[:MAX_LISTED],
             "discovery_errors": [f"{d.url} : {d.error}" for d in self.discovery
                                  if not d.ok and not d.optional][:MAX_LISTED],
+            "warnings": [d.error for d in self.discovery if d.kind == "category" and d.error],
         }
         self.catalog.finish_run(self.run_id, dict(counts), self.errors, details)
         self.catalog.close()

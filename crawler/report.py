@@ -35,6 +35,7 @@ class CrawlReport:
     failures: tuple[str, ...] = ()  # URLs of documents that failed this run
     broken_links: tuple[BrokenLink, ...] = ()
     discovery_errors: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()  # configuration the site contradicts (a category)
     log: str = ""
     details: Mapping[str, Any] = field(default_factory=dict)
 
@@ -62,6 +63,7 @@ class CrawlReport:
                       for b in broken if isinstance(b, Mapping) and b.get("url")) if (
             isinstance(broken, list)) else ()
         errors = details.get("discovery_errors")
+        warnings = details.get("warnings")
         # A run recorded before reports had details (or killed before its end) is not
         # known healthy: it counted nothing it can vouch for.
         return cls(run=run, source=str(details.get("source") or ""),
@@ -72,6 +74,8 @@ class CrawlReport:
                    failures=urls("failures"), broken_links=links,
                    discovery_errors=tuple(str(e) for e in errors) if isinstance(
                        errors, list) else (),
+                   warnings=tuple(str(w) for w in warnings) if isinstance(
+                       warnings, list) else (),
                    log=str(details.get("log") or ""), details=dict(details))
 
 

@@ -96,6 +96,8 @@ class CrawlReportView(Protocol):
     @property
     def discovery_errors(self) -> Sequence[str]: ...
     @property
+    def warnings(self) -> Sequence[str]: ...
+    @property
     def log(self) -> str: ...
 
 
@@ -147,6 +149,7 @@ def format_crawl(reports: Sequence[CrawlReportView]) -> str:
         lines += _listed("retiré", report.gone)
         lines += _listed("lien cassé", [_broken(b) for b in report.broken_links])
         lines += _listed("découverte en échec", report.discovery_errors)
+        lines += _listed("attention", report.warnings)
         if report.log and (report.failed or not report.healthy):
             lines.append(f"  Journal détaillé (anglais) : {report.log}")
     return printable("\n".join(lines))

@@ -151,6 +151,12 @@ class WordPressSpider(scrapy.Spider):
             if meta["kind"] == "posts":
                 pages_url = wp_api.api_url(self.source.base_url, "pages", pretty=meta["pretty"])
                 yield self._api(pages_url, "pages", meta["pretty"])
+                if self.source.categories:  # sources.toml names them: do they exist?
+                    yield scrapy.Request(
+                        self._terms_url(meta["pretty"]) + "&slug=" + ",".join(
+                            self.source.categories), callback=self.parse_categories,
+                        errback=lambda failure: None, dont_filter=True,
+                        meta={"handle_httpstatus_list": DISCOVERY_STATUSES})
         if self.names is None and wp_api.needs_names(posts):
             self.waiting.append((response, posts))
             if len(self.waiting) == 1:
@@ -165,6 +171,22 @@ class WordPressSpider(scrapy.Spider):
         if pretty:
             return f"{base}/wp-json/wp/v2/categories?per_page=100"
         return f"{base}/?rest_route=/wp/v2/categories&per_page=100"
+
+    def parse_categories(self, response: Response) -> Iterator[DiscoveryItem]:
+        """A configured category the site does not have: said, not fatal (the API lists
+        every post anyway)."""
+        try:
+            answer = json.loads(response.text)
+        except (ValueError, AttributeError):
+            return
+        if response.status != 200 or not isinstance(answer, list):
+            return
+        known = {t.get("slug") for t in answer if isinstance(t, dict)}
+        for slug in self.source.categories:
+            if slug not in known:
+                yield DiscoveryItem(response.url, "category", ok=False, optional=True,
+                                    error=f"catégorie « {slug} » de sources.toml introuvable "
+                                          "sur le site")
 
     def parse_terms(self, response: Response) -> Iterator[Any]:
         try:

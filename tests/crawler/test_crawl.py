@@ -28,12 +28,14 @@ def site():
         yield served
 
 
-def sources_file(tmp_path: Path, site: ServedSite) -> Path:
+def sources_file(tmp_path: Path, site: ServedSite,
+                 categories: tuple[str, ...] = ("participation-des-habitants", "sante")) -> Path:
     official = site.site.official_base.split("//", 1)[1]
     path = tmp_path / "sources.toml"
+    listed = ", ".join(f'"{c}"' for c in categories)
     path.write_text(f'[[source]]\nname = "replica"\nfamily = "wordpress"\nbase_url = '
-                    f'"{site.base_url}"\ncategories = ["participation-des-habitants", '
-                    f'"sante"]\nofficial_domains = ["{official}"]\n', encoding="utf-8")
+                    f'"{site.base_url}"\ncategories = [{listed}]\nofficial_domains = '
+                    f'["{official}"]\n', encoding="utf-8")
     return path
 
 
@@ -228,3 +230,12 @@ def test_a_progress_line_on_a_terminal_and_scrapy_in_the_log(tmp_path, site) -> 
     assert "Collecte terminée" in out.decode() and b"\r" not in out  # piped stdout: no progress
     log = (Path(env["FONDS_DATA_DIR"]) / "crawl.log").read_text(encoding="utf-8")
     assert "Spider closed" in log or "Closing spider" in log
+
+
+def test_a_configured_category_the_site_lacks_is_said(tmp_path, site) -> None:
+    env = fonds_env(tmp_path, site) | {"FONDS_SOURCES_FILE": str(sources_file(
+        tmp_path, site, ("sante", "nulle-part")))}
+    result = run_fonds(env, "crawl")
+    assert result.returncode == 0
+    assert "attention : catégorie « nulle-part » de sources.toml introuvable" in result.stdout
+    assert "« sante »" not in result.stdout
