@@ -15,12 +15,6 @@ class SettingsError(FondsError):
     """A setting is unknown or has a value of the wrong type."""
 
 
-class NotAvailableError(FondsError):
-    """A command whose stage has not landed yet."""
-
-    exit_code = 2
-
-
 class StorageError(FondsError):
     """The data dir cannot be written: disk full, read-only, no permission. Not a document's
     fault — nothing is recorded against documents, and a rerun resumes where it stopped."""
@@ -63,3 +57,12 @@ def read_only_error(path: Path, why: str) -> StorageError | None:
     if not read_only(path):
         return None
     return StorageError(f"{path} : le dossier de données est en lecture seule ({why})")
+
+
+class IndexDamaged(FondsError):
+    """The search index (derived data) cannot be read: `fonds reindex` rebuilds it."""
+
+    def __init__(self, where: object, cause: BaseException) -> None:
+        reason = str(cause).splitlines()[0][:160] if str(cause) else type(cause).__name__
+        super().__init__(f"index {where} endommagé ({reason}) : lancez « fonds reindex » "
+                         "(ou « fonds ingest --rebuild ») pour le reconstruire")

@@ -55,9 +55,6 @@ class FileStore:
                 removed += 1
         return removed
 
-    def path(self, relative_path: str) -> Path:
-        return self.data_dir / relative_path
-
     def put_stream(self, stream: BinaryIO, ext: str) -> StoredFile:
         """Copy a stream into the store. Written to a temp file then renamed: never half a file."""
         self.root.mkdir(parents=True, exist_ok=True)

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from fonds.app.lock import writer_lock
 from fonds.catalog import Catalog
 from fonds.engines.base import DocHit, SearchRequest, SearchResult
-from fonds.errors import FondsError
+from fonds.errors import FondsError, IndexDamaged
 from fonds.models import DocStatus, Document, Run, RunKind
 from fonds.settings import Settings
 
@@ -110,7 +110,21 @@ class Archive:
             runs = self.crawl(say=say)
             return runs, self.ingest(progress=False, say=say)
 
-    def reindex(self, force: bool = False) -> ReindexReport:
+    def _clear_damaged_index(self) -> None:
+        """The index is derived data: what cannot even be opened is moved aside, then
+        rebuilt from the catalog."""
+        import shutil
+        import time
+
+        index = self.settings.index_dir
+        aside = index.with_name(f"{index.name}.endommage-{time.strftime('%Y%m%d-%H%M%S')}")
+        if index.is_dir():
+            index.rename(aside)
+            shutil.rmtree(aside, ignore_errors=True)
+        elif index.exists() or index.is_symlink():
+            index.unlink()
+
+    def reindex(self, force: bool = False, say: Say = _quiet) -> ReindexReport:
         """Rebuild the index from the catalog's passages and cached vectors, swapped in at
         the end. Refuses to replace an index with a much smaller one unless forced: a
         truncated or lost catalog must not silently empty the search."""
@@ -118,12 +132,20 @@ class Archive:
         from ingest.pipeline import reindex_documents
 
         with self.writing():
-            engine = open_engine(self.settings)
+            try:
+                engine = open_engine(self.settings)
+            except IndexDamaged:
+                self._clear_damaged_index()
+                engine = open_engine(self.settings)
             try:
                 with Catalog(self.settings.catalog_path) as catalog:
                     docs = [d for d in catalog.documents(DocStatus.ACTIVE) if d.indexed]
                     expected = sum(len(catalog.passages(d.id)) for d in docs)
-                    before = engine.count()
+                    try:
+                        before, meta = engine.count(), engine.meta()
+                    except IndexDamaged as exc:  # nothing to lose: rebuild it whole
+                        say(f"{exc} — reconstruction.")
+                        before, meta = 0, {}
                     if not force and before and expected < before * REINDEX_SHRINK_LIMIT:
                         raise FondsError(
                             f"le catalogue ne décrit que {expected} passages, l'index en "
@@ -131,14 +153,24 @@ class Archive:
                             "Restaurez le catalogue (copie de data/catalog.sqlite) ou "
                             "relancez avec --force")
                     run_id = catalog.start_run(RunKind.REINDEX)
-                    meta = engine.meta()
-                    embedder = meta.get("embedder") if isinstance(meta, dict) else None
-                    dims = embedder.get("dim") if isinstance(embedder, dict) else None
+                    recorded = meta.get("embedder")
+                    embedder = None
+                    if not recorded and before == 0 and expected:
+                        # The record of the model is lost with the index: the settings'
+                        # model (its vectors come from the cache, keyed by model and text).
+                        from fonds.embedding import load_embedder
+
+                        embedder = load_embedder(self.settings)
+                    dims = recorded.get("dim") if isinstance(recorded, dict) else (
+                        embedder.info.dim if embedder else None)
                     with engine.rebuild() as fresh:
                         fresh.ensure_index(dims if isinstance(dims, int) else None)
                         if meta:
                             fresh.set_meta(meta)
-                        count = reindex_documents(self.settings, catalog, fresh, docs, None)
+                        elif embedder is not None:
+                            fresh.set_meta({"embedder": embedder.info.as_json()})
+                        count = reindex_documents(self.settings, catalog, fresh, docs,
+                                                  embedder)
                     catalog.finish_run(run_id, {"documents": len(docs), "passages": count})
             finally:
                 engine.close()

@@ -244,7 +244,7 @@ def reindex(ctx: click.Context, force: bool) -> None:
 
     Example: fonds reindex
     """
-    report = archive_of(ctx).reindex(force=force)
+    report = archive_of(ctx).reindex(force=force, say=say)
     echo(f"Réindexation terminée : {report.documents} documents, {report.passages} passages.")
 
 

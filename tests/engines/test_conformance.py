@@ -107,10 +107,12 @@ def test_exact_words_before_typos(fresh: SearchEngine) -> None:
 
 
 def test_a_typo_counts_as_a_matched_word(fresh: SearchEngine) -> None:
-    fresh.upsert([one("fiche", "Un test de discrimination consiste à comparer deux profils."),
-                  one("guide", "Ce mode d'emploi aide à mettre en réseau les conseils.")])
-    # « discrimnation » matches « discrimination » with a typo: the document that has
-    # the first word ranks before the one that has only the second
+    fresh.upsert([
+        one("fiche", "La discrimination à l'emploi : un test consiste à comparer deux profils."),
+        one("guide", "Ce mode d'emploi, un emploi du temps et des offres d'emploi en réseau."),
+        one("autre", "Les conseils citoyens se réunissent.")])
+    # « discrimnation » matches « discrimination » with a typo, and that counts as a word:
+    # two words matched (one with a typo) before one word matched exactly, however often
     assert ids(fresh, "discrimnation emploi") == ["fiche", "guide"]
 
 

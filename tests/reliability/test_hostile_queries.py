@@ -47,7 +47,7 @@ def service(archive):
 @pytest.mark.parametrize("name", QUERIES)
 def test_any_query_in_any_mode_is_answered(service, name: str, mode: Mode) -> None:
     result = service.search(SearchRequest(QUERIES[name], mode=mode, limit=5))
-    assert result.total >= 0 and len(result.hits) <= 5
+    assert len(result.hits) == min(result.total, 5)  # a total one can page through
     for hit in result.hits:
         for passage in hit.passages:
             _assert_escaped(passage.highlight)

@@ -21,7 +21,7 @@ from fonds.engines.embedded.schema import PASSAGE, doc_entry, passage_entry
 from fonds.engines.embedded.searcher import Searcher
 from fonds.engines.embedded.storage import Generation, IndexDir, write_meta
 from fonds.engines.ranking import DEFAULT_RANKING, RankingConfig
-from fonds.errors import FondsError
+from fonds.errors import FondsError, IndexDamaged, StorageError, storage_error
 
 
 class EmbeddedEngine:
@@ -46,7 +46,14 @@ class EmbeddedEngine:
     # -- generations ---------------------------------------------------------------
 
     def _open(self) -> None:
-        self._gen, self._current = self.dir.open_live()
+        try:
+            self._gen, self._current = self.dir.open_live()
+        except IndexDamaged:
+            raise
+        except (OSError, ValueError, RuntimeError) as exc:
+            if storage_error(exc) is not None:
+                raise
+            raise IndexDamaged(self.index_dir, exc) from None
 
     def _ensure(self) -> Generation:
         """The live generation, created on first write."""
@@ -58,6 +65,18 @@ class EmbeddedEngine:
             return self._gen
 
     def _reader(self) -> Generation | None:
+        """The generation searches read; damage to it is one IndexDamaged, never a raw
+        numpy or tantivy error."""
+        try:
+            return self._live_reader()
+        except (IndexDamaged, StorageError):
+            raise
+        except (OSError, ValueError, RuntimeError) as exc:
+            if storage_error(exc) is not None:
+                raise
+            raise IndexDamaged(self.index_dir, exc) from None
+
+    def _live_reader(self) -> Generation | None:
         with self._lock:
             if self._pinned:  # a generation being rebuilt: not the live one
                 assert self._gen is not None

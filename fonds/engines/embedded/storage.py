@@ -163,6 +163,8 @@ class IndexDir:
 
     def new_generation(self, suffix: str = "") -> str:
         """A fresh, empty generation (not live yet); its name."""
+        if self.root.is_file() or self.root.is_symlink() and not self.root.is_dir():
+            self.root.unlink()  # derived data damaged into a file: make room for the index
         self.root.mkdir(parents=True, exist_ok=True)
         name = f"gen-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}{suffix}"
         Generation(self.root / name).close()
