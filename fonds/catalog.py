@@ -7,6 +7,7 @@ a rerun that completes. The schema moves forward through numbered migrations.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import sqlite3
@@ -22,17 +23,56 @@ from fonds.models import (
     DocStatus,
     Document,
     ExtractionStatus,
+    FailureKind,
     Observation,
     Outcome,
     PassageRecord,
     Run,
     RunKind,
 )
+from fonds.values import MAX_LABEL, clean_labels, clean_text, parse_date
 
 
 def document_id(canonical_url: str) -> str:
     """Stable id from the canonical URL: a new version of a file keeps its id."""
     return hashlib.sha256(canonical_url.encode("utf-8")).hexdigest()[:16]
+
+
+def clean_observation(obs: Observation) -> Observation:
+    """The edge for everything a crawl or an import says about a document: texts without
+    control characters and bounded, labels as a clean list, a date ISO or dropped. What
+    was dropped is noted in meta["rejected"] (the ingest shows it with its notes)."""
+    rejected: list[str] = []
+    published = parse_date(obs.published) if obs.published else None
+    if obs.published and published is None:
+        rejected.append(f"date illisible ignorée : « {clean_text(obs.published, 40)} »")
+    title = clean_text(obs.title)
+    if obs.title and title is None:
+        rejected.append("titre vide ou illisible ignoré")
+    meta = dict(obs.meta)
+    if rejected:
+        meta["rejected"] = [*meta.get("rejected", ()), *rejected]  # type: ignore[misc]
+    return dataclasses.replace(
+        obs, title=title, published=published, meta=meta,
+        source=clean_text(obs.source, MAX_LABEL), doc_type=clean_text(obs.doc_type, MAX_LABEL),
+        themes=clean_labels(list(obs.themes)), departements=clean_labels(list(obs.departements)),
+        error=None if obs.error is None else (clean_text(obs.error, 500) or "erreur"))
+
+
+def _json_dict(cell: str | None) -> dict[str, Any]:
+    try:
+        value = json.loads(cell or "{}")
+    except json.JSONDecodeError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _json_list(cell: str | None) -> list[Any]:
+    try:
+        value = json.loads(cell or "[]")
+    except json.JSONDecodeError:
+        return []
+    return value if isinstance(value, list) else []
 
 
 class Catalog(CrawlCatalog):
@@ -102,29 +142,57 @@ class Catalog(CrawlCatalog):
     def record(self, obs: Observation) -> tuple[Outcome, str]:
         """Record one observation; return what it did and the document id.
 
-        A URL already known updates its document (new version when the sha256 differs);
-        content already known under another URL adds that URL to the same document.
+        One file content is one document. A URL already known updates its document (a new
+        version when the sha256 differs) unless the document is also known under other URLs
+        or the new content is another document's: then the URL moves, and the document it
+        leaves keeps its file and its other URLs. Content already known under another URL
+        adds that URL to the same document.
         """
+        obs = clean_observation(obs)
         stamp = now()
         with self.transaction() as db:
             row = db.execute("SELECT doc_id FROM urls WHERE url = ?", (obs.url,)).fetchone()
             doc = self._row(db, row["doc_id"]) if row else None
-            if doc is None and obs.sha256 is not None:
+            holder = None
+            if obs.sha256 is not None:
                 hit = db.execute(
                     "SELECT id FROM documents WHERE sha256 = ? ORDER BY first_seen LIMIT 1",
                     (obs.sha256,),
                 ).fetchone()
-                doc = self._row(db, hit["id"]) if hit else None
+                holder = self._row(db, hit["id"]) if hit else None
+            if doc is not None and obs.sha256 is not None and doc["sha256"] not in (
+                    None, obs.sha256):
+                # A redirect's two ends are one address: the pair changes together.
+                pair = {str(obs.meta.get("final_url") or ""),
+                        str(_json_dict(doc["meta"]).get("final_url") or "")}
+                others = [r for r in db.execute(
+                    "SELECT url FROM urls WHERE doc_id = ? AND url != ? ORDER BY first_seen,"
+                    " url", (doc["id"], obs.url)).fetchall() if r["url"] not in pair]
+                if others or holder is not None:
+                    if doc["canonical_url"] == obs.url and others:
+                        db.execute("UPDATE documents SET canonical_url = ? WHERE id = ?",
+                                   (others[0]["url"], doc["id"]))
+                    doc = None  # the URL moves; the document it leaves is left alone
+            if doc is None:
+                doc = holder
 
             if doc is None:
                 doc_id = document_id(obs.url)
+                taken = 0
+                while db.execute("SELECT 1 FROM documents WHERE id = ?", (doc_id,)).fetchone():
+                    taken += 1  # this URL named another content before
+                    doc_id = document_id(f"{obs.url}\n{obs.sha256}\n{taken}")
+                canonical = obs.url
+                if db.execute("SELECT 1 FROM documents WHERE canonical_url = ?",
+                              (canonical,)).fetchone():
+                    canonical = f"{obs.url}#{doc_id}"
                 db.execute(
                     "INSERT INTO documents (id, canonical_url, sha256, file_path, media_type,"
                     " size, title, source, doc_type, themes, departements, published,"
                     " first_seen, last_seen, status, extraction_status, error, meta)"
                     " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     (
-                        doc_id, obs.url, obs.sha256, obs.file_path, obs.media_type, obs.size,
+                        doc_id, canonical, obs.sha256, obs.file_path, obs.media_type, obs.size,
                         obs.title, obs.source, obs.doc_type, json.dumps(list(obs.themes)),
                         json.dumps(list(obs.departements)), obs.published, stamp, stamp,
                         DocStatus.FAILED if obs.failed else DocStatus.ACTIVE,
@@ -162,12 +230,14 @@ class Catalog(CrawlCatalog):
             return Outcome.FAILED
 
         changed = obs.sha256 != doc["sha256"]
-        updates: dict[str, Any] = {
-            "last_seen": stamp,
-            "status": DocStatus.ACTIVE,
-            "error": None,
-            "missed_runs": 0,
-        }
+        # The same bytes whose extraction failed stay failed, with their reason: only the
+        # ingest (which retries what may have gone away) can clear it.
+        extraction_failed = (not changed and doc["status"] == DocStatus.FAILED
+                             and doc["extraction_status"] == ExtractionStatus.FAILED
+                             and doc["failure_kind"] is not None)
+        updates: dict[str, Any] = {"last_seen": stamp, "missed_runs": 0}
+        if not extraction_failed:
+            updates |= {"status": DocStatus.ACTIVE, "error": None}
         if doc["status"] == DocStatus.GONE and not changed:
             self._revive(db, doc["id"])  # back: indexed again by the next ingest
         if changed:
@@ -177,6 +247,8 @@ class Catalog(CrawlCatalog):
                 "media_type": obs.media_type,
                 "size": obs.size,
                 "extraction_status": ExtractionStatus.PENDING,
+                "failure_kind": None,
+                "failed_attempts": 0,
             }
         # Metadata only fills in or refreshes; an observation without a value keeps ours.
         for name in ("title", "source", "doc_type", "published"):
@@ -199,7 +271,11 @@ class Catalog(CrawlCatalog):
         )
         if changed:
             return Outcome.CHANGED
-        was_failed = doc["status"] == DocStatus.FAILED
+        was_failed = doc["status"] == DocStatus.FAILED and not extraction_failed
+        if was_failed and doc["extraction_status"] == ExtractionStatus.FAILED:
+            # a file refused at the edge (empty, wrong type) that is now accepted
+            db.execute("UPDATE documents SET extraction_status = ? WHERE id = ?",
+                       (ExtractionStatus.PENDING, doc["id"]))
         return Outcome.CHANGED if was_failed else Outcome.UNCHANGED
 
     @staticmethod
@@ -256,6 +332,8 @@ class Catalog(CrawlCatalog):
             auto_departements=tuple(json.loads(row["auto_departements"])),
             auto_doc_type=row["auto_doc_type"],
             auto_published=row["auto_published"],
+            failure_kind=FailureKind(row["failure_kind"]) if row["failure_kind"] else None,
+            failed_attempts=row["failed_attempts"],
         )
 
     def status_counts(self) -> dict[str, int]:
@@ -276,7 +354,7 @@ class Catalog(CrawlCatalog):
                 "doc_id": r["id"],
                 "url": r["canonical_url"],
                 "status": r["status"] if r["status"] == DocStatus.FAILED else "extraction_failed",
-                "error": r["error"],
+                "error": r["error"] or "cause non enregistrée",
             }
             for r in rows
         ]
@@ -340,7 +418,9 @@ class Catalog(CrawlCatalog):
         rows = self.db.execute(
             "SELECT * FROM passages WHERE doc_id = ? ORDER BY position", (doc_id,))
         return [PassageRecord(r["id"], r["doc_id"], r["position"], r["page"], r["heading"],
-                              r["text"], r["text_hash"], bool(r["ocr"])) for r in rows]
+                              r["text"], r["text_hash"], bool(r["ocr"]),
+                              tuple((int(a), int(b)) for a, b in _json_list(r["page_breaks"])))
+                for r in rows]
 
     def save_ingest(self, doc_id: str, sha256: str | None, passages: Sequence[PassageRecord],
                     fields: Mapping[str, Any]) -> None:
@@ -348,7 +428,7 @@ class Catalog(CrawlCatalog):
         found. Called after the index commit, so a crash in between only means redoing it."""
         allowed = {"extraction_status", "error", "pages", "language", "notes", "auto_title",
                    "auto_themes", "auto_departements", "auto_doc_type", "auto_published",
-                   "indexed", "status"}
+                   "indexed", "status", "failure_kind", "failed_attempts"}
         assert set(fields) <= allowed, set(fields) - allowed
         values = {k: json.dumps(list(v)) if isinstance(v, tuple | list) else v
                   for k, v in fields.items()}
@@ -356,10 +436,10 @@ class Catalog(CrawlCatalog):
         with self.transaction() as db:
             db.execute("DELETE FROM passages WHERE doc_id = ?", (doc_id,))
             db.executemany(
-                "INSERT INTO passages (id, doc_id, position, page, heading, text, text_hash, ocr)"
-                " VALUES (?,?,?,?,?,?,?,?)",
+                "INSERT INTO passages (id, doc_id, position, page, heading, text, text_hash, ocr,"
+                " page_breaks) VALUES (?,?,?,?,?,?,?,?,?)",
                 [(p.id, p.doc_id, p.position, p.page, p.heading, p.text, p.text_hash,
-                  int(p.ocr)) for p in passages])
+                  int(p.ocr), json.dumps([list(b) for b in p.page_breaks])) for p in passages])
             assignments = ", ".join(f"{name} = ?" for name in values)
             db.execute(f"UPDATE documents SET {assignments} WHERE id = ?",
                        (*values.values(), doc_id))

@@ -324,3 +324,21 @@ def test_jsonl_generated_lines_all_accounted_for(lines: list[bytes], tmp_path: P
     assert recorded == counts["new"]
     assert len(report.errors) == counts["failed"]
     assert all(f"{corpus}:" in e for e in report.errors)
+
+
+def test_a_redirect_pair_changes_together_and_keeps_its_id(settings) -> None:
+    from fonds.models import Observation
+
+    def seen(url: str, sha: str, final: str | None = None) -> str:
+        obs = Observation(url=url, sha256=sha, file_path=f"files/{sha}.pdf",
+                          media_type="application/pdf", size=1, source="s",
+                          meta={"final_url": final} if final else {})
+        return catalog.record(obs)[1]
+
+    with Catalog(settings.catalog_path) as catalog:
+        first = seen("https://s/a.pdf", "1" * 64, "https://s/files/a.pdf")
+        assert seen("https://s/files/a.pdf", "1" * 64) == first
+        assert seen("https://s/a.pdf", "2" * 64, "https://s/files/a.pdf") == first
+        assert seen("https://s/files/a.pdf", "2" * 64) == first
+        (doc,) = catalog.documents()
+    assert doc.sha256 == "2" * 64 and len(doc.urls) == 2
