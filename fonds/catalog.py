@@ -412,6 +412,13 @@ class Catalog(CrawlCatalog):
     def passage_count(self) -> int:
         return int(self.db.execute("SELECT COUNT(*) FROM passages").fetchone()[0])
 
+    def searchable_ids(self) -> set[str]:
+        """Active documents with extracted passages: what the index must hold."""
+        rows = self.db.execute(
+            "SELECT DISTINCT d.id FROM documents d JOIN passages p ON p.doc_id = d.id"
+            " WHERE d.status = ?", (DocStatus.ACTIVE,))
+        return {r[0] for r in rows}
+
     # -- ingest ------------------------------------------------------------------
 
     def passages(self, doc_id: str) -> list[PassageRecord]:

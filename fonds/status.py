@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from fonds.catalog import Catalog
@@ -19,10 +20,22 @@ COUNT_LABELS = {"new": "nouveaux", "changed": "modifiés", "unchanged": "inchang
 CRAWL_DETAILS = ("source", "healthy", "failed", "reason", "refused", "broken_links")
 
 
-def status_report(catalog: Catalog, runs: int = 10) -> dict[str, Any]:
+@dataclass(frozen=True)
+class IndexView:
+    """What the search index holds, as the engine counts it (status counts what is
+    searchable, not what the catalog hopes is)."""
+
+    passages: int = 0
+    documents: frozenset[str] = frozenset()
+    error: str | None = None  # the index cannot be read: the repair command is in it
+
+
+def status_report(catalog: Catalog, runs: int = 10, index: IndexView | None = None
+                  ) -> dict[str, Any]:
     """The `fonds status --json` shape of DESIGN.md. A failure carries the articles that
     link it (a broken link is fixed in its article), a crawl run its source and whether
-    it saw the site."""
+    it saw the site. With `index`, "passages" is what the index holds, and "index" says
+    which active, extracted documents it lacks."""
     counts = catalog.status_counts()
     listed = []
     for run in catalog.runs(limit=runs):
@@ -36,12 +49,20 @@ def status_report(catalog: Catalog, runs: int = 10) -> dict[str, Any]:
         links = [{"article_url": k.article_url, "article_title": k.article_title,
                   "link_text": k.link_text} for k in catalog.links(failure["doc_id"])]
         failures.append(failure | (links[0] if links else {}) | {"links": links})
-    return {
+    report = {
         "documents": {k: counts[k] for k in ("total", "active", "gone", "failed")},
         "passages": catalog.passage_count(),
         "runs": listed,
         "failures": failures,
     }
+    if index is not None:
+        expected = catalog.searchable_ids()
+        report["passages"] = index.passages
+        report["index"] = {"passages": index.passages, "documents": len(index.documents),
+                           "catalog_passages": catalog.passage_count(),
+                           "missing": sorted(expected - index.documents),
+                           "error": index.error}
+    return report
 
 
 def format_counts(counts: dict[str, int]) -> str:
@@ -62,6 +83,12 @@ def format_status(report: dict[str, Any]) -> str:
         f"{docs['gone']} retirés du site, {docs['failed']} en échec",
         f"Passages indexés : {report['passages']}",
     ]
+    index = report.get("index") or {}
+    if index.get("error"):
+        lines.append(f"Index illisible : {index['error']}")
+    elif index.get("missing"):
+        lines.append(f"{len(index['missing'])} document(s) actif(s) et extrait(s) absents de "
+                     "l'index : lancez « fonds ingest »")
     if report["runs"]:
         lines.append("Dernières exécutions :")
         for run in report["runs"]:

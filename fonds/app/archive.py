@@ -200,10 +200,20 @@ class Archive:
             return catalog.document(doc_id)
 
     def status(self) -> dict[str, Any]:
-        from fonds.status import status_report
+        """Catalog counts, runs, failures, and what the index really holds."""
+        from fonds.engines import open_engine
+        from fonds.status import IndexView, status_report
 
+        try:
+            engine = open_engine(self.settings, search_only=True)
+            try:
+                index = IndexView(engine.count(), frozenset(engine.document_ids()))
+            finally:
+                engine.close()
+        except FondsError as exc:  # an unreachable server, a damaged index: said, not fatal
+            index = IndexView(error=str(exc))
         with Catalog(self.settings.catalog_path) as catalog:
-            return status_report(catalog)
+            return status_report(catalog, index=index)
 
     def eval(self, corpus: Path, queries: Path, qrels: Path, extra_corpus: Path | None,
              modes: Sequence[Any], work_dir: Path, limit: int | None = None,
