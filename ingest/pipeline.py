@@ -1,7 +1,7 @@
 """`fonds ingest`: every catalog document that is new or changed becomes indexed passages.
 
-Steps per document, in order: extract (worker process, limits) → clean → enrich → chunk;
-then per batch: embed (cached) → index (one commit) → record in the catalog. The index
+Steps per document (ingest/document.py), in order: extract (worker process, limits) →
+clean → title → enrich → chunk; then per batch: embed (cached) → index (one commit) → record in the catalog. The index
 commit comes before the catalog write, so a killed ingest redoes at most one batch, and
 passage ids are stable, so redoing it replaces rather than duplicates.
 """
@@ -12,59 +12,31 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 from tqdm import tqdm
 
 from fonds.catalog import Catalog
 from fonds.embedding import Embedder, EmbedderInfo, load_embedder
-from fonds.engines.base import Passage, SearchEngine
+from fonds.engines.base import SearchEngine
 from fonds.errors import FondsError
-from fonds.models import (
-    DocStatus,
-    Document,
-    ExtractionStatus,
-    FailureKind,
-    Link,
-    PassageRecord,
-    RunKind,
-)
+from fonds.models import DocStatus, Document, ExtractionStatus, FailureKind, RunKind
 from fonds.settings import Settings
-from fonds.values import clean_labels, parse_date
-from ingest import chunk as chunking
-from ingest import clean, enrich, titles
-from ingest.embed_cache import EmbeddingCache, embed_texts, text_hash
-from ingest.extract import MIN_PAGE_CHARS, EnvironmentProblem, Extracted, ExtractionError, Limits
+from ingest.document import (  # noqa: F401 - build, process: the steps, re-exported
+    Processed,
+    build,
+    embedding_text,
+    process,
+    to_passages,
+)
+from ingest.embed_cache import EmbeddingCache, embed_texts
+from ingest.extract import EnvironmentProblem, Limits
 from ingest.worker import ExtractionWorker
 
 BATCH_DOCS = 8
 BATCH_PASSAGES = 400
 MAX_AUTO_RETRIES = 3  # a transient failure is retried by this many ingests, then on request
 EXTRACTED = (ExtractionStatus.OK, ExtractionStatus.PARTIAL, ExtractionStatus.NO_TEXT)
-
-
-@dataclass(frozen=True)
-class Processed:
-    """One document after extraction, cleaning, enrichment and chunking."""
-
-    doc: Document
-    passages: tuple[PassageRecord, ...]
-    fields: dict[str, Any]  # for Catalog.save_ingest
-    failed: bool = False
-
-    @property
-    def index_fields(self) -> dict[str, Any]:
-        """What the index shows; values re-checked here too, as a catalog written by an
-        older version may hold any of them."""
-        f, d = self.fields, self.doc
-        return {
-            "title": f.get("auto_title") or d.display_title,
-            "doc_type": d.doc_type or f.get("auto_doc_type") or "document",
-            "themes": clean_labels([*d.themes, *f.get("auto_themes", ())]),
-            "departements": clean_labels([*d.departements, *f.get("auto_departements", ())]),
-            "date": parse_date(d.published) or parse_date(f.get("auto_published")),
-        }
 
 
 @dataclass
@@ -78,117 +50,6 @@ class IngestReport:
     timings: Counter[str] = field(default_factory=Counter)  # seconds per step
 
 
-def _failed(doc: Document, error: str, kind: FailureKind) -> Processed:
-    return Processed(doc, (), {
-        "extraction_status": ExtractionStatus.FAILED, "status": DocStatus.FAILED,
-        "error": error or "cause inconnue", "notes": (), "failure_kind": kind,
-        "failed_attempts": doc.failed_attempts + 1}, failed=True)
-
-
-def process(doc: Document, data_dir: Any, worker: ExtractionWorker,
-            links: Sequence[Link] = ()) -> Processed:
-    """Extract, clean, enrich, chunk one document. Never raises for a bad file; raises
-    EnvironmentProblem when this machine cannot extract it (the run stops)."""
-    if not doc.file_path or not doc.media_type:
-        return _failed(doc, "aucun fichier enregistré", FailureKind.DOCUMENT)
-    path = (data_dir / doc.file_path).resolve()  # the worker runs in another directory
-    if not path.exists():  # a storage problem: may be restored
-        return _failed(doc, "fichier absent du stockage", FailureKind.TRANSIENT)
-    try:
-        extracted = worker.extract(path, doc.media_type)
-    except ExtractionError as exc:
-        kind = FailureKind.TRANSIENT if exc.transient else FailureKind.DOCUMENT
-        return _failed(doc, str(exc), kind)
-    return build(doc, extracted, links)
-
-
-def file_name_of(doc: Document) -> str:
-    name = doc.meta.get("file_name") or doc.meta.get("corpus_id")
-    return str(name or doc.canonical_url.split("#", 1)[0].rstrip("/").rsplit("/", 1)[-1])
-
-
-def build(doc: Document, extracted: Extracted, links: Sequence[Link] = ()) -> Processed:
-    notes = list(extracted.notes)
-    notes += [str(n) for n in doc.meta.get("rejected", ()) or ()]  # type: ignore[union-attr]
-    usable = [p for p in extracted.pages if not p.garbage]
-    garbage = len(extracted.pages) - len(usable)
-    if garbage:
-        notes.append(f"{garbage} page(s) au texte illisible (encodage des polices)")
-    cleaned = clean.clean_pages([p.text for p in usable])
-    pages = [(p.number, text) for p, text in zip(usable, cleaned, strict=True)]
-    with_text = [(n, t) for n, t in pages if len(t) >= MIN_PAGE_CHARS]
-    empty = len(extracted.pages) - len(with_text)
-    full_text = "\n\n".join(t for _, t in with_text)
-    first_page = with_text[0][1] if with_text else ""
-    file_name = file_name_of(doc)
-    referrers = doc.meta.get("referrers") or ()
-    link_texts = [str(r.get("text") or "") for r in referrers if isinstance(r, dict)
-                  ] if isinstance(referrers, list) else []
-    title = titles.choose_title(
-        media_type=doc.media_type, source_title=doc.title, file_title=extracted.title,
-        headings=extracted.headings, first_page=first_page, links=links,
-        link_texts=link_texts, file_name=file_name)
-    # A file takes the themes of every article linking it, and its date when it has none.
-    linked = [t for link in links for c in link.themes
-              if (t := enrich.theme_for_category(c))]
-    article_date = next((d for link in links if (d := parse_date(link.article_date))), None)
-    found = enrich.enrich(
-        title=title.text if title.own else "", first_page=first_page, text=full_text,
-        media_type=doc.media_type, given_themes=tuple(dict.fromkeys([*doc.themes, *linked])),
-        given_departements=doc.departements, published=doc.published,
-        file_date=extracted.date, article_date=article_date)
-
-    if not with_text:
-        status = ExtractionStatus.NO_TEXT
-        notes.append("texte non extractible : document scanné ou sans texte, "
-                     "trouvable par son titre")
-    elif empty:
-        status = ExtractionStatus.PARTIAL
-        if empty > garbage:
-            notes.append(f"{empty - garbage} page(s) sans texte")
-    else:
-        status = ExtractionStatus.OK
-
-    chunks = chunking.chunk(with_text) if with_text else []
-    if not chunks:  # findable by its title and metadata only
-        chunks = [chunking.Chunk(0, None, "", title.text)]
-    ocr_pages = {p.number for p in extracted.pages if p.ocr}
-    passages = tuple(
-        PassageRecord(id=f"{doc.id}-{c.position}", doc_id=doc.id, position=c.position,
-                      page=c.page, heading=c.heading, text=c.text,
-                      text_hash=text_hash(embedding_text(title.text, c.heading, c.text)),
-                      ocr=c.page in ocr_pages, page_breaks=c.page_breaks)
-        for c in chunks)
-    fields = {
-        "extraction_status": status, "error": None, "status": DocStatus.ACTIVE,
-        "failure_kind": None, "failed_attempts": 0,
-        "pages": extracted.page_count, "language": found.language, "notes": tuple(notes),
-        "auto_title": title.text, "auto_themes": found.themes,
-        "auto_departements": found.departements, "auto_doc_type": found.doc_type,
-        "auto_published": found.published,
-    }
-    return Processed(doc, passages, fields)
-
-
-def embedding_text(title: str, heading: str, text: str) -> str:
-    """What is embedded: the passage with its document title and heading as context."""
-    context = title if not heading or heading == title else f"{title} — {heading}"
-    return f"{context}\n{text}"
-
-
-def to_passages(processed: Processed, vectors: np.ndarray | None) -> list[Passage]:
-    f = processed.index_fields
-    out = []
-    for i, p in enumerate(processed.passages):
-        out.append(Passage(
-            doc_id=p.doc_id, passage_id=p.id, position=p.position, page=p.page,
-            title=f["title"], text=p.text, url=processed.doc.canonical_url,
-            source=processed.doc.source or "", doc_type=f["doc_type"], themes=f["themes"],
-            departements=f["departements"], date=f["date"], heading=p.heading,
-            vector=None if vectors is None else vectors[i]))
-    return out
-
-
 def _batches(docs: Sequence[Document]) -> Iterator[Sequence[Document]]:
     for start in range(0, len(docs), BATCH_DOCS):
         yield docs[start:start + BATCH_DOCS]
@@ -198,6 +59,12 @@ def choose_embedder(settings: Settings, engine: SearchEngine, rebuild: bool,
                     say: Callable[[str], None]) -> Embedder | None:
     """The index's embedder, unless rebuilding: vectors of two models do not mix."""
     recorded = engine.meta().get("embedder")
+    if not recorded and not rebuild and settings.embedder != "none" and engine.count():
+        # Vectors for new documents only would serve meaning search over a fraction of the
+        # archive without saying so: keep the index word-only until it is rebuilt whole.
+        say("L'index a été construit sans vecteurs : la recherche par le sens demande "
+            "« fonds ingest --rebuild ».")
+        return None
     wanted = load_embedder(settings) if (rebuild or not recorded) else None
     if recorded and not rebuild:
         current = load_embedder(settings, recorded)
