@@ -1,9 +1,10 @@
 """`fonds ingest`: every catalog document that is new or changed becomes indexed passages.
 
 Steps per document (ingest/document.py), in order: extract (worker process, limits) →
-clean → title → enrich → chunk; then per batch: embed (cached) → index (one commit) → record in the catalog. The index
-commit comes before the catalog write, so a killed ingest redoes at most one batch, and
-passage ids are stable, so redoing it replaces rather than duplicates.
+clean → title → enrich → chunk; then per batch: embed (cached) → index (one commit) →
+record in the catalog. The index commit comes before the catalog write, so a killed ingest
+redoes at most one batch, and passage ids are stable, so redoing it replaces rather than
+duplicates.
 """
 
 from __future__ import annotations

@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from fonds.models import DocStatus, Document, ExtractionStatus
+from ingest.document import build
 from ingest.extract import Limits, extract
-from ingest.pipeline import build
 from replica.pdf import Section, make_pdf
 from tests import pdfs
 
