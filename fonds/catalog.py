@@ -280,7 +280,9 @@ class Catalog(CrawlCatalog):
 
     @staticmethod
     def _row(db: sqlite3.Connection, doc_id: str) -> sqlite3.Row | None:
-        return db.execute("SELECT * FROM documents WHERE id = ?", (doc_id,)).fetchone()
+        row: sqlite3.Row | None = db.execute(
+            "SELECT * FROM documents WHERE id = ?", (doc_id,)).fetchone()
+        return row
 
     def document(self, doc_id: str) -> Document | None:
         row = self._row(self.db, doc_id)

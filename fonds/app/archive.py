@@ -20,10 +20,11 @@ from fonds.app.lock import writer_lock
 from fonds.catalog import Catalog
 from fonds.engines.base import DocHit, SearchRequest, SearchResult
 from fonds.errors import FondsError, IndexDamaged
-from fonds.models import DocStatus, Document, Run, RunKind
+from fonds.models import DocStatus, Document, RunKind
 from fonds.settings import Settings
 
 if TYPE_CHECKING:
+    from crawler.report import CrawlReport
     from crawler.sources import Source
     from fonds.importer import ImportReport
     from fonds.search import SearchService
@@ -83,7 +84,7 @@ class Archive:
                                 progress=progress)
 
     def crawl(self, sources: Sequence[Source] | None = None, source_name: str | None = None,
-              say: Say = _quiet) -> list[Run]:
+              say: Say = _quiet) -> list[CrawlReport]:
         from crawler.run import run_crawl
         from crawler.sources import SOURCES_FILE, load_sources, pick
 
@@ -104,7 +105,7 @@ class Archive:
         with self.writing(say):
             return ingest_archive(self.settings, **options)
 
-    def update(self, say: Say = _quiet) -> tuple[list[Run], IngestReport]:
+    def update(self, say: Say = _quiet) -> tuple[list[CrawlReport], IngestReport]:
         """Crawl then ingest under one lock: what a schedule runs."""
         with self.writing(say):
             runs = self.crawl(say=say)

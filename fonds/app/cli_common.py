@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 import sys
+from collections.abc import Sequence
 from typing import Any
 
 import click
@@ -33,19 +34,21 @@ def say(message: str) -> None:
 class UserError(click.ClickException):
     def __init__(self, message: str, exit_code: int) -> None:
         super().__init__(message)
-        self.exit_code = exit_code
+        self.exit_code = exit_code  # type: ignore[misc]  # click declares a class default
 
     def show(self, file: Any = None) -> None:
         echo(f"fonds : {self.format_message()}", err=True)
 
 
 class FondsGroup(click.Group):
-    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
+             complete_var: str | None = None, standalone_mode: bool = True,
+             **extra: Any) -> Any:
         """Bad options are one line too (click prints usage, a hint and the error)."""
         if not standalone_mode:
-            return super().main(*args, standalone_mode=False, **kwargs)
+            return super().main(args, prog_name, complete_var, False, **extra)
         try:
-            result = super().main(*args, standalone_mode=False, **kwargs)
+            result = super().main(args, prog_name, complete_var, False, **extra)
         except click.UsageError as exc:
             where = exc.ctx.command_path if exc.ctx else "fonds"
             echo(f"fonds : {exc.format_message()} (voir « {where} --help »)", err=True)
@@ -71,7 +74,8 @@ class FondsGroup(click.Group):
 
 
 def settings_of(ctx: click.Context) -> Settings:
-    return ctx.ensure_object(dict)["settings"]
+    settings: Settings = ctx.ensure_object(dict)["settings"]
+    return settings
 
 
 def archive_of(ctx: click.Context) -> Archive:
