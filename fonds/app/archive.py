@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from os import PathLike
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -75,13 +76,13 @@ class Archive:
             finally:
                 self._writing = 0
 
-    def import_paths(self, paths: Sequence[Path], on_error: Say = _quiet,
+    def import_paths(self, paths: Sequence[str | PathLike[str]], on_error: Say = _quiet,
                      progress: bool | None = None) -> ImportReport:
         from fonds.importer import import_paths
 
         with self.writing(), Catalog(self.settings.catalog_path) as catalog:
-            return import_paths(list(paths), self.settings, catalog, on_error=on_error,
-                                progress=progress)
+            return import_paths([Path(p) for p in paths], self.settings, catalog,
+                                on_error=on_error, progress=progress)
 
     def crawl(self, sources: Sequence[Source] | None = None, source_name: str | None = None,
               say: Say = _quiet) -> list[CrawlReport]:
