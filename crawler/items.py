@@ -35,7 +35,6 @@ class ArticleItem:
     documents: list[DocumentLink] = field(default_factory=list)
     modified: str | None = None  # the site's own last-modified stamp (REST `modified`)
     kind: str = "post"  # post or page
-    size: int = 0  # bytes of the page or API answer it came from
 
     def link(self, document: DocumentLink) -> Link:
         return Link(article_url=self.url, article_title=self.title, link_text=document.text,

@@ -28,7 +28,6 @@ COUNTS = ("new", "changed", "unchanged", "gone", "failed", "missing", "bytes", "
 # its copy, is new; a document fetched at one URL and broken at another is not failed).
 PRECEDENCE = (Outcome.NEW, Outcome.CHANGED, Outcome.UNCHANGED, Outcome.FAILED)
 MAX_LISTED = 200
-__all__ = ["CatalogPipeline", "theme_of"]
 
 
 def _expected(url: str, content_type: str) -> str:

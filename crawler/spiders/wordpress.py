@@ -206,7 +206,6 @@ class WordPressSpider(scrapy.Spider):
 
     def _posts(self, response: Response, posts: list[Any]) -> Iterator[Any]:
         found = 0
-        size = len(response.body) // max(1, len(posts))
         for entry in posts:
             post = wp_api.parse_post(entry, self.names or {}, self.source.base_url)
             if post is None:
@@ -223,7 +222,7 @@ class WordPressSpider(scrapy.Spider):
                 url=post.url, title=post.title, published=post.published,
                 categories=list(post.terms), summary=wp_html.summary(root),
                 body_html=page_html(post.title, post.content_html), modified=post.modified,
-                kind=post.kind, size=size,
+                kind=post.kind,
                 documents=wp_html.document_links(root, post.url)))
         yield DiscoveryItem(response.url, "api", ok=True, articles=found)
 
@@ -335,7 +334,7 @@ class WordPressSpider(scrapy.Spider):
             modified=(post.modified if post else None) or wp_html.article_modified(selector),
             categories=terms, summary=wp_html.summary(root),
             body_html=page_html(title, body), kind=post.kind if post else "post",
-            size=len(response.body), documents=wp_html.document_links(root, response.url)))
+            documents=wp_html.document_links(root, response.url)))
 
     def _article(self, item: ArticleItem) -> Iterator[Any]:
         kept = []
