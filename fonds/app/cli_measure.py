@@ -70,7 +70,8 @@ def eval_(ctx: click.Context, corpus: Path, queries: Path, qrels: Path,
 
 @click.command("bench")
 @click.argument("what", type=click.Choice(["search", "ingest", "crawl"]))
-@click.option("--passages", type=click.IntRange(100), default=10_000, show_default=True,
+@click.option("--passages", type=click.IntRange(100, 10_000_000), default=10_000,
+              show_default=True,
               help="Size of the synthetic archive (bench search).")
 @click.option("--no-model", is_flag=True, help="Skip the embedding model (search: query "
               "timing; ingest: no vectors).")

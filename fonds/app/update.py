@@ -15,6 +15,8 @@ from typing import Any
 from fonds.errors import FondsError
 from fonds.settings import Settings
 
+MAX_EVERY_S = 366 * 86400
+
 
 def child_environment(settings: Settings, environ: Mapping[str, str]) -> dict[str, str]:
     """The environment of a child `fonds` process: this one's, with every resolved setting."""
@@ -29,6 +31,8 @@ def parse_every(text: str) -> float:
     seconds = float(match.group(1)) * {"s": 1, "m": 60, "h": 3600, "d": 86400}[match.group(2)]
     if seconds < 1:
         raise FondsError("intervalle trop court")
+    if seconds > MAX_EVERY_S:
+        raise FondsError("intervalle trop long (un an au plus)")
     return seconds
 
 

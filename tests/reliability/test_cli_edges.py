@@ -119,3 +119,16 @@ def test_reindex_refuses_to_empty_the_index_without_force(tmp_path: Path,
     assert code == 0, err
     gone = json.loads(fonds(copy, "search", "conseils", "--mode", "keyword", "--json")[1])
     assert gone["total"] == 0  # forced: the index now says what the (empty) catalog says
+
+
+@given(st.text(max_size=30))
+def test_any_schedule_interval_is_a_bounded_delay_or_a_clear_refusal(text: str) -> None:
+    from fonds.app.update import MAX_EVERY_S, parse_every
+    from fonds.errors import FondsError
+
+    try:
+        seconds = parse_every(text)
+    except FondsError as exc:
+        assert "intervalle" in str(exc)
+        return
+    assert 1 <= seconds <= MAX_EVERY_S
