@@ -249,3 +249,39 @@ def test_the_resolver_checks_the_address_it_connects_to(monkeypatch) -> None:
         outcome.trap(Exception)  # handled: no « unhandled error in Deferred »
     resolver.allow_private = True
     assert resolved(resolver, "rebind.example.org") == "127.0.0.1"
+
+
+# -- the spider on any API answer -----------------------------------------------------------------
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
+        st.sampled_from(["link", "title", "rendered", "content", "date", "modified", "type",
+                         "categories", "_embedded", "wp:term", "name", "taxonomy", "id"]),
+        inner, max_size=5), max_leaves=20)
+
+
+@given(body=json_values, pages=st.binary(max_size=6),
+       link=st.sampled_from([f"{BASE}/a/", "javascript:x", f"{BASE}/b/?p=1", "", None]))
+def test_the_spider_survives_any_api_answer(body, pages: bytes, link) -> None:
+    import json as json_module
+    from types import SimpleNamespace
+
+    from scrapy.http import Request, TextResponse
+
+    from crawler.items import ArticleItem, DiscoveryItem
+    from crawler.sources import Source
+    from crawler.spiders.wordpress import WordPressSpider
+
+    spider = WordPressSpider(source=Source("s", "wordpress", BASE))
+    spider.crawler = SimpleNamespace(stats=SimpleNamespace(inc_value=lambda *a: None))
+    spider.names = {}
+    answers = [body, [body], [{"link": link, "title": body, "content": {"rendered": body}}]]
+    for answer in answers:
+        url = wp_api.api_url(BASE, "posts")
+        response = TextResponse(url, body=json_module.dumps(answer).encode(),
+                                headers={"X-WP-TotalPages": pages}, encoding="utf-8",
+                                request=Request(url, meta={"kind": "posts", "pretty": True}))
+        out = list(spider.parse_api(response))
+        assert out and all(isinstance(o, ArticleItem | DiscoveryItem | Request) for o in out)
+        assert sum(isinstance(o, Request) and "page=" in o.url for o in out) <= 1000
