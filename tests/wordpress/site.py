@@ -10,6 +10,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import time
 import urllib.parse
@@ -113,6 +114,7 @@ class WordPressSite:
     def build(self) -> None:
         """Servers up, WordPress installed over HTTP, content created, snapshot taken."""
         started = time.monotonic()
+        self._stop_stale()
         shutil.rmtree(self.root, ignore_errors=True)
         self.root.mkdir(parents=True)
         os.chmod(self.root, 0o755)  # Apache's children run as www-data
@@ -248,6 +250,22 @@ class WordPressSite:
             self.start_database()
 
     # --- internals ----------------------------------------------------------------
+    def _stop_stale(self) -> None:
+        """Servers a killed session left behind (they run in their own sessions): found
+        by their pid files under our root and stopped by pid, nothing else."""
+        for pid_file in (self.root / "apache.pid", self.db.run / "mysqld.pid"):
+            try:
+                pid = int(pid_file.read_text().strip())
+                command = Path(f"/proc/{pid}/cmdline").read_bytes()
+            except (OSError, ValueError):
+                continue
+            if str(self.root).encode() not in command:
+                continue
+            os.kill(pid, signal.SIGTERM)
+            deadline = time.monotonic() + 60
+            while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+                time.sleep(0.2)
+
     def php(self, command: str, **args: object) -> object:
         env = os.environ | {"WORDPRESS_CONFIG": "fondstest",
                             "HTTP_HOST": f"127.0.0.1:{self.port}"}
