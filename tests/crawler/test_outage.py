@@ -158,3 +158,29 @@ def test_a_failed_fetch_of_a_held_document_is_not_an_absence(tmp_path: Path) -> 
         assert catalog.mark_missing("s", "2001-01-01", gone_after=1).missing == 0
         catalog.add_link(doc_id, Link("https://x.fr/article/", "Article", "Accéder"))
         assert catalog.links(doc_id)[0].link_text == "Accéder"
+
+
+@pytest.mark.slow
+def test_an_article_back_on_the_site_is_searchable_again(tmp_path: Path) -> None:
+    article = ARTICLES[0]
+    with ServedSite(SiteState()) as site:
+        env = fonds_env(tmp_path, site) | {"FONDS_GONE_AFTER_RUNS": "1"}
+        assert run_fonds(env, "crawl").returncode == 0
+        assert run_fonds(env, "ingest").returncode == 0
+
+        def found() -> set[str]:
+            answer = json.loads(run_fonds(env, "search", article.title, "--json").stdout)
+            return {h["url"] for h in answer["hits"]}
+
+        url = next(u for u in documents(env) if u.endswith(f"/{article.slug}/"))
+        assert url in found()
+        site.site.state.removed.add(article.slug)
+        assert run_fonds(env, "crawl").returncode == 0
+        assert documents(env)[url] is DocStatus.GONE
+        assert run_fonds(env, "ingest").returncode == 0
+        assert url not in found()
+        site.site.state.removed.clear()  # the editor restores it
+        assert run_fonds(env, "crawl").returncode == 0
+        assert documents(env)[url] is DocStatus.ACTIVE
+        assert run_fonds(env, "ingest").returncode == 0  # plain ingest, no --rebuild
+        assert url in found()
