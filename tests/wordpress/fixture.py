@@ -9,7 +9,7 @@ Fixtures
   on 127.0.0.1:8081 only, WordPress installed with wp-admin/install.php over HTTP in
   French (fr_FR), pretty permalinks (/%postname%/), theme twentytwentythree, then
   content through tests/wordpress/wp.php (wp-load.php): 4 categories, 26 posts (9 from
-  ../shared/seed, 17 « Lettre d'information »), 13 PDFs from ../shared/corpus/pdfs as
+  ../shared/seed, 17 « Lettre d'information »), 14 PDFs from ../shared/corpus/pdfs as
   media-library attachments linked with generic texts (« Accéder au document »,
   « En savoir plus », « Version imprimable »...), one PDF linked from two posts of
   different categories, a page with a document link, a dead link (a 404 PDF URL).
