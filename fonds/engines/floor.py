@@ -2,7 +2,10 @@
 
 Nearest-neighbour search always has neighbours; without a floor, meaning adds every document
 to every answer. A passage matches a query when its cosine similarity is at least `absolute`
-and within `relative` of the best passage's. The numbers depend on the embedder (e5 scores
+and within `relative` of the best passage's. A query some of whose words the archive has is
+in its domain: meaning then needs only `in_domain` (e5 scores a query's neighbours around a
+baseline of its own; with no word in common, meaning alone must be strong evidence). The
+numbers depend on the embedder (e5 scores
 are compressed into a narrow band), so they are calibrated per model on ../shared/eval
 (benchmarks/calibrate_floor.py prints the distributions) and recorded in the index meta
 beside the embedder, where both engines read them.
@@ -22,12 +25,17 @@ META_KEY = "similarity_floor"
 class SimilarityFloor:
     absolute: float  # cosine below which nothing is a match
     relative: float  # how far below the best passage a match may be (cosine points)
+    in_domain: float | None = None  # the absolute floor when the query's words are found
 
-    def threshold(self, best: float) -> float:
-        return max(self.absolute, best - self.relative)
+    def threshold(self, best: float, words_found: bool = False) -> float:
+        floor = self.absolute
+        if words_found and self.in_domain is not None:
+            floor = self.in_domain
+        return max(floor, best - self.relative)
 
     def as_json(self) -> dict[str, float]:
-        return {"absolute": self.absolute, "relative": self.relative}
+        out = {"absolute": self.absolute, "relative": self.relative}
+        return out | ({"in_domain": self.in_domain} if self.in_domain is not None else {})
 
     @classmethod
     def from_json(cls, data: object) -> SimilarityFloor | None:
@@ -39,17 +47,22 @@ class SimilarityFloor:
                    for v in values):
             return None
         absolute, relative = (float(v) for v in values)  # type: ignore[arg-type]
-        return cls(absolute, max(relative, 0.0))
+        in_domain = data.get("in_domain")
+        if not (isinstance(in_domain, int | float) and not isinstance(in_domain, bool)
+                and math.isfinite(in_domain)):
+            in_domain = None
+        return cls(absolute, max(relative, 0.0), None if in_domain is None else float(in_domain))
 
 
 # Calibrated per model (cosines of unit vectors, « query: »/« passage: » prefixes for e5):
-# see benchmarks/README.md, "Similarity floor", for the distributions these come from.
+# see benchmarks/no-answer/README.md, "Similarity floor", for the distributions.
 CALIBRATED: dict[str, SimilarityFloor] = {
     # e5 is compressed: on PIAF the relevant passage scores 0.78-0.91 (median 0.85) and the
     # best passage for an out-of-domain question 0.80-0.85 (« xylophone quantique » 0.83 on
     # the conformance corpus). The floor sits above most no-answer bests; what it drops
     # from meaning alone, hybrid still ranks when words match.
-    "intfloat/multilingual-e5-small": SimilarityFloor(absolute=0.835, relative=0.06),
+    "intfloat/multilingual-e5-small": SimilarityFloor(absolute=0.835, relative=0.06,
+                                                      in_domain=0.82),
 }
 # An embedder nobody calibrated: only the relative cut (a wide one), no absolute floor.
 UNCALIBRATED = SimilarityFloor(absolute=-1.0, relative=0.3)

@@ -39,6 +39,9 @@ from fonds.query import ParsedQuery, parse, without_typos
 PASSAGES_PER_DOC_GUESS = 4
 MIN_PASSAGE_HITS = 40
 MAX_PASSAGE_HITS = 20_000  # the widening stops here, whatever the page
+# Hybrid fuses the keyword ranking this far beyond the page: a document ranked a little
+# lower by words can still come up by meaning (tuned with the old engine's `need + 100`).
+HYBRID_KEYWORD_MARGIN = 100
 SUGGEST_CANDIDATES = 20_000  # archive words sharing a first letter, read for « did you mean »
 
 class Searcher:
@@ -75,9 +78,10 @@ class Searcher:
         run = Run(gen, searcher, without_typos(parsed, common), request.passages_per_doc)
         start, end = request.window
 
-        keyword = self._keyword_set(run) if mode is not Mode.SEMANTIC else None
-        semantic = (self._semantic_set(run, vector) if mode is not Mode.KEYWORD
-                    and vector is not None else None)
+        words = self._keyword_set(run)  # also tells whether the query is in the domain
+        keyword = words if mode is not Mode.SEMANTIC else None
+        semantic = (self._semantic_set(run, vector, bool(words.any()))
+                    if mode is not Mode.KEYWORD and vector is not None else None)
         matched = _union(keyword, semantic, len(gen.table))
         allowed = gen.table.mask(request.filters)
         found = matched if allowed is None else matched & allowed
@@ -97,7 +101,8 @@ class Searcher:
             if mode is Mode.SEMANTIC:
                 ranked = sem_ranked
             else:
-                ranked = ranking.fuse(self._keyword_ranked(run, request.filters, end),
+                ranked = ranking.fuse(self._keyword_ranked(run, request.filters,
+                                                           end + HYBRID_KEYWORD_MARGIN),
                                       sem_ranked, request.semantic_ratio, self.config.rrf_k)
         hits = page.hits(run, self.build, ranked[start:end])
         return SearchResult(total, tuple(hits), facets, _ms(started), partial=partial,
@@ -123,7 +128,8 @@ class Searcher:
             return np.ones(len(run.gen.table), dtype=bool)
         return self._doc_mask(run, self.build.match(run.parsed, ranking.DOCUMENT))
 
-    def _semantic_set(self, run: Run, vector: np.ndarray) -> np.ndarray:
+    def _semantic_set(self, run: Run, vector: np.ndarray, words_found: bool = False
+                      ) -> np.ndarray:
         """Documents with a passage above the floor; their passages kept for the page."""
         table = run.gen.table
         mask = np.zeros(len(table), dtype=bool)
@@ -139,7 +145,7 @@ class Searcher:
             position = table.index.get(doc_id)
             if position is not None:
                 run.doc_cosine[position] = best[code]
-        threshold = self.floor.threshold(float(scores.max()))
+        threshold = self.floor.threshold(float(scores.max()), words_found)
         rows = np.flatnonzero(scores >= threshold)
         rows = rows[np.argsort(-scores[rows], kind="stable")]
         for row in rows:
