@@ -78,9 +78,9 @@ class Searcher:
         run = Run(gen, searcher, without_typos(parsed, common), request.passages_per_doc)
         start, end = request.window
 
-        words = self._keyword_set(run)  # also tells whether the query is in the domain
-        keyword = words if mode is not Mode.SEMANTIC else None
-        semantic = (self._semantic_set(run, vector, bool(words.any()))
+        by_words = self._keyword_set(run)  # also tells whether the query is in the domain
+        keyword = by_words if mode is not Mode.SEMANTIC else None
+        semantic = (self._semantic_set(run, vector, bool(by_words.any()))
                     if mode is not Mode.KEYWORD and vector is not None else None)
         matched = _union(keyword, semantic, len(gen.table))
         allowed = gen.table.mask(request.filters)
