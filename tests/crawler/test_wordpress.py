@@ -244,3 +244,14 @@ def test_a_trashed_post_is_missing_then_gone_and_leaves_the_index(run) -> None:
                if u in {a.link for a in site.articles})
     run.ingest()
     assert post.link not in {h["url"] for h in run.search(post.title)["hits"]}
+
+
+@pytest.mark.parametrize("rest", [True, False], ids=["rest", "html-only"])
+def test_a_category_of_sources_toml_the_site_lacks_is_reported(wordpress, tmp_path, rest) -> None:
+    wordpress.rest_api(rest)
+    run = Run(wordpress, tmp_path)
+    wordpress.sources_toml(Path(run.env["FONDS_SOURCES_FILE"]),
+                           categories=[*wordpress.category_slugs, "tiers-lieux"])
+    result = run.crawl()
+    assert_everything_found(run)
+    assert any("tiers-lieux" in line for line in result.stdout.splitlines()), result.stdout
