@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import re
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
 PDF = "application/pdf"
 HTML = "text/html"
 TEXT = "text/plain"
@@ -74,3 +80,70 @@ def mismatch(expected: str, actual: str) -> str | None:
     if actual == UNKNOWN:
         return f"contenu non reconnu ({wanted} attendu)"
     return f"contenu {LABELS.get(actual, actual)} au lieu de {wanted}"
+
+
+# -- archived copies, for the UI: only stored files, a page as an image -----------------------
+
+MAX_SIDE_PX = 1600  # a page image's longest side: a 200-inch page is not 20,000 pixels
+RENDER_TIMEOUT_S = 30
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    path: Path
+    media_type: str
+    name: str  # for a download: the name at the source, with the right extension
+
+
+def stored_file(data_dir: Path, relative: str | None, media_type: str | None,
+                url: str = "") -> StoredFile | None:
+    """The archived file of a document, if it is a regular file inside the data dir's
+    files (a catalog cell is never followed to /etc or through a symlink)."""
+    if not relative:
+        return None
+    root = (data_dir / "files").resolve()
+    path = data_dir / relative
+    try:
+        resolved = path.resolve(strict=True)
+    except (OSError, RuntimeError):
+        return None
+    if not resolved.is_relative_to(root) or path.is_symlink() or not resolved.is_file():
+        return None
+    kind = media_type or UNKNOWN
+    name = url.split("#", 1)[0].rstrip("/").rsplit("/", 1)[-1] or resolved.stem
+    extension = EXTENSIONS.get(kind, resolved.suffix.lstrip(".") or "bin")
+    if not name.lower().endswith(f".{extension}"):
+        name = f"{name}.{extension}"
+    return StoredFile(resolved, kind, "".join(c for c in name if c.isalnum() or c in "._-")
+                      or f"document.{extension}")
+
+
+# Poppler runs in a child process: a hostile PDF that crashes or hangs the renderer ends
+# that child, never the UI server that every visitor shares.
+def page_count(path: Path) -> int:
+    """Pages of a stored PDF; 0 when it cannot be read (encrypted, broken, no poppler)."""
+    try:
+        out = subprocess.run(["pdfinfo", str(path)], capture_output=True,
+                             timeout=RENDER_TIMEOUT_S, check=False).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return 0
+    match = re.search(rb"^Pages:\s+(\d+)", out, re.MULTILINE)
+    return int(match.group(1)) if match else 0
+
+
+def render_page(path: Path, page: int) -> bytes | None:
+    """Page `page` (1-based) of a stored PDF as a PNG, or None (no such page, unreadable,
+    poppler missing)."""
+    if page < 1:
+        return None
+    with tempfile.TemporaryDirectory(prefix="fonds-page-") as scratch:
+        out = Path(scratch) / "page"
+        try:
+            done = subprocess.run(
+                ["pdftoppm", "-f", str(page), "-l", str(page), "-png", "-singlefile",
+                 "-scale-to", str(MAX_SIDE_PX), str(path), str(out)],
+                capture_output=True, timeout=RENDER_TIMEOUT_S, check=False)
+            png = out.with_suffix(".png").read_bytes() if done.returncode == 0 else b""
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+    return png if png.startswith(b"\x89PNG") else None

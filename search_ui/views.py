@@ -1,26 +1,43 @@
-"""The three views. They read fonds/ and render; no search logic lives here."""
+"""The search page. It reads fonds/ and renders; no search logic lives here.
+
+Every value that comes from a document goes through ui_model.safe (or safe_highlight for
+snippets) before it reaches st.markdown; widget options, which Streamlit shows as text,
+go through plain_text. Navigation between views is plain links carrying the search in
+their URL, so the browser's Back button and a shared link both restore it.
+"""
 
 from __future__ import annotations
 
 import html
-from typing import Any
+import re
+from pathlib import Path
 
-import pandas as pd
 import streamlit as st
 
+from fonds import zero_results
 from fonds.catalog import Catalog
 from fonds.engines.base import DocHit, SearchResult
+from fonds.media import PDF, stored_file
 from fonds.models import DocStatus, Document
 from fonds.search import SearchService
-from fonds.status import COUNT_LABELS, RUN_LABELS, status_report
+from fonds.settings import Settings
 from fonds.taxonomy import departement_label
 from fonds.ui_model import (
+    MAX_PAGE,
     MODES,
     PAGE_SIZE,
     SORTS,
     UiState,
+    date_fr,
+    documents_found,
     facet_label,
     from_params,
+    link,
+    safe,
+    safe_highlight,
+    site_name,
+    size_fr,
+    source_label,
     status_label,
     suggestions,
     to_params,
@@ -28,21 +45,75 @@ from fonds.ui_model import (
 
 FACET_WIDGETS = (("themes", "Thèmes", "f_themes"), ("departements", "Départements", "f_deps"),
                  ("doc_type", "Type de document", "f_types"), ("source", "Source", "f_sources"))
-CSS = """
-<style>
-mark { background: #ffe08a; color: #1a1a1a; padding: 0 .1em; border-radius: 2px; }
-.fonds-passage { border-left: 3px solid #c9d3e0; padding: .2em .8em; margin: .3em 0; }
-.fonds-meta { color: #3d4a5c; font-size: .9rem; }
-</style>
-"""
 
 
-def _params() -> dict[str, list[str]]:
+def params() -> dict[str, list[str]]:
     return {key: st.query_params.get_all(key) for key in st.query_params}
 
 
+def anchor(href: str, label: str, new_tab: bool = False) -> str:
+    """A link; `href` is already escaped (ui_model.link or html.escape), `label` is safe."""
+    target = "_blank' rel='noopener noreferrer" if new_tab else "_self"
+    return f"<a href='{href}' target='{target}'>{label}</a>"
+
+
+def links(items: list[str]) -> None:
+    if items:
+        st.markdown(f"<div class='fonds-links'>{' '.join(items)}</div>",
+                    unsafe_allow_html=True)
+
+
+def badges(values: list[str]) -> str:
+    return "<div class='fonds-badges'>" + "".join(
+        f"<span>{safe(v, 120)}</span>" for v in values if v) + "</div>"
+
+
+def web_url(url: str) -> str | None:
+    """An address a browser may be sent to: http(s) only (no javascript:, data:, file:)."""
+    return html.escape(url, quote=True) if url.startswith(("http://", "https://")) else None
+
+
+def copy_links(doc: Document | None, doc_id: str, page: int | None, state: UiState,
+               url: str, data_dir: Path) -> list[str]:
+    """« Voir à la page N (copie archivée) », « Original sur <site> », the download."""
+    items = []
+    stored = stored_file(data_dir, doc.file_path, doc.media_type, doc.canonical_url) \
+        if doc else None
+    if stored is not None:
+        is_pdf = stored.media_type == PDF
+        label = f"Voir à la page {page} (copie archivée)" if is_pdf and page else \
+            "Voir la copie archivée"
+        target = {**to_params(state), "vue": "copie", "doc": doc_id}
+        if is_pdf:
+            target["page"] = str(page or 1)
+        items.append(anchor(link(target), label))
+    original = web_url(url)
+    if original and (doc is None or doc.status is not DocStatus.GONE):
+        if page and (doc is None or doc.media_type == PDF):
+            original += f"#page={page}"
+        items.append(anchor(original, f"Original sur {safe(site_name(url), 80)}",
+                            new_tab=True))
+    if stored is not None:
+        size = f" ({size_fr(doc.size)})" if doc and doc.size else ""
+        items.append(anchor(html.escape(f"/copie/{doc_id}?telecharger=1", quote=True),
+                            f"Télécharger{size}"))
+    return items
+
+
+def similar_links(search: SearchService, doc_id: str, state: UiState, limit: int) -> None:
+    others = search.similar(doc_id, limit=limit)
+    if not others:
+        st.caption("Aucun document proche.")
+    for other in others:
+        target = link({**to_params(state), "vue": "document", "doc": other.doc_id})
+        details = ", ".join(x for x in (other.doc_type, date_fr(other.date) or "sans date") if x)
+        st.markdown(f"- {anchor(target, safe(other.title or '(sans titre)'))} "
+                    f"<span class='fonds-meta'>({safe(details)})</span>",
+                    unsafe_allow_html=True)
+
+
 def _init_widgets(state: UiState) -> None:
-    """First run of a session: the widgets start from the URL (a shared link restores it)."""
+    """First run of a session: the widgets start from the URL (a link restores the search)."""
     if st.session_state.get("_init"):
         return
     st.session_state.update({
@@ -80,10 +151,9 @@ def _first_page() -> None:
     st.session_state["page"] = 1
 
 
-def search_page(search: SearchService, catalog: Catalog) -> None:
-    st.markdown(CSS, unsafe_allow_html=True)
-    _init_widgets(from_params(_params()))
-    st.title("Rechercher dans l'archive")
+def search_page(search: SearchService, catalog: Catalog, config: Settings) -> None:
+    _init_widgets(from_params(params()))
+    st.title("Rechercher dans l'archive", anchor=False)
     st.text_input("Rechercher", key="q", on_change=_first_page,
                   placeholder="conseils citoyens, santé, inclusion numérique…",
                   help="Quelques mots suffisent ; les accents et les fautes de frappe sont "
@@ -97,14 +167,29 @@ def search_page(search: SearchService, catalog: Catalog) -> None:
     result = search.search(state.request())
     st.query_params.from_dict(to_params(state))
     _sidebar(result, state)
-    noun = "document trouvé" if result.total == 1 else "documents trouvés"
-    st.caption(f"{result.total} {noun} · {result.took_ms:.0f} ms")
+    st.caption(f"{documents_found(result.total)} · {result.took_ms:.0f} ms")
     if not result.hits:
+        if result.total:
+            last = min(MAX_PAGE, -(-result.total // PAGE_SIZE))
+            st.warning(f"Cette page est au-delà des résultats ({last} page(s)).")
+            st.button("Aller à la dernière page", key="last-page",
+                      on_click=lambda: st.session_state.update(page=last))
+            return
+        _remember_zero(config, state)
         _empty(search, state)
         return
     for hit in result.hits:
-        _hit(hit, catalog, search)
+        _hit(hit, catalog.document(hit.doc_id), state, search, config)
     _pagination(result.total, state)
+
+
+def _remember_zero(config: Settings, state: UiState) -> None:
+    """A query that found nothing is counted once per session (reruns are not visits)."""
+    seen = st.session_state.setdefault("_zero_seen", set())
+    key = zero_results.normalise(state.query)
+    if key and state.page == 1 and key not in seen:
+        seen.add(key)
+        zero_results.record(config.data_dir, state.query)
 
 
 def _sidebar(result: SearchResult, state: UiState) -> None:
@@ -113,7 +198,7 @@ def _sidebar(result: SearchResult, state: UiState) -> None:
                  help="Mots exacts : les mots tapés. Sens proche : des documents qui parlent "
                       "de la même chose avec d'autres mots. Mixte : les deux.")
         st.selectbox("Trier par", list(SORTS), key="sort", on_change=_first_page)
-        st.markdown("#### Filtres")
+        st.markdown("**Filtres**")
         for facet, label, key in FACET_WIDGETS:
             counts = result.facets.get(facet, {})
             chosen = st.session_state.get(key, [])
@@ -122,8 +207,8 @@ def _sidebar(result: SearchResult, state: UiState) -> None:
                 continue
             st.multiselect(label, options, key=key, on_change=_first_page,
                            format_func=lambda v, f=facet, c=counts: facet_label(f, v, c.get(v)),
-                           placeholder="Tous")
-        years = sorted(int(y) for y in result.facets.get("year", {}))
+                           placeholder="Tous", select_all=False)
+        years = sorted(int(y) for y in result.facets.get("year", {}) if str(y).isdigit())
         if state.years:
             years = sorted({*years, *state.years})
         if len(years) >= 2:
@@ -137,54 +222,43 @@ def _sidebar(result: SearchResult, state: UiState) -> None:
                   disabled=not state.has_filters)
 
 
-def _hit(hit: DocHit, catalog: Catalog, search: SearchService) -> None:
-    doc = catalog.document(hit.doc_id)
+def _hit(hit: DocHit, doc: Document | None, state: UiState, search: SearchService,
+         config: Settings) -> None:
     with st.container(border=True):
-        st.markdown(f"#### {html.escape(hit.title or '(sans titre)')}")
-        badges = [hit.doc_type, hit.date or "", hit.source,
-                  *(departement_label(c) for c in hit.departements), *hit.themes]
-        st.markdown(" ".join(f":blue-badge[{b}]" for b in badges if b))
+        st.subheader(safe(hit.title or "(sans titre)"), anchor=False)
+        st.markdown(badges([hit.doc_type, date_fr(hit.date), source_label(hit.source, hit.url),
+                            *(departement_label(c) for c in hit.departements), *hit.themes]),
+                    unsafe_allow_html=True)
         note = status_label(doc) if doc else None
         if note:
-            st.caption(f"⚠️ {note}")
+            st.caption(f"⚠️ {safe(note)}")
+        shown: set[str] = set()
         for passage in hit.passages:
+            text = " ".join(re.sub(r"</?mark>", "", passage.highlight).split())
+            if text in shown:  # two passages of one document saying the same sentence
+                continue
+            shown.add(text)
             page = f"<b>page {passage.page}</b> — " if passage.page else ""
-            st.markdown(f"<div class='fonds-passage'>{page}{passage.highlight}</div>",
-                        unsafe_allow_html=True)
-        columns = st.columns(3)
+            st.markdown(f"<div class='fonds-passage'>{page}"
+                        f"{safe_highlight(passage.highlight)}</div>", unsafe_allow_html=True)
         first_page = next((p.page for p in hit.passages if p.page), None)
-        if hit.url and (doc is None or doc.status is not DocStatus.GONE):
-            target = f"{hit.url}#page={first_page}" if first_page else hit.url
-            label = f"Ouvrir à la page {first_page}" if first_page else "Ouvrir l'original"
-            columns[0].link_button(label, target)
-        if doc is not None and doc.file_path:
-            _download(columns[0] if doc.status is DocStatus.GONE else columns[1], doc,
-                      catalog, f"dl-{hit.doc_id}")
-        if columns[2].button("Fiche du document", key=f"doc-{hit.doc_id}"):
-            st.query_params.clear()
-            st.query_params.update({"vue": "document", "doc": hit.doc_id})
-            st.rerun()
-        with st.expander("Documents similaires"):
-            for other in search.similar(hit.doc_id, limit=3):
-                st.markdown(f"- {html.escape(other.title)} "
-                            f"<span class='fonds-meta'>({other.doc_type}, "
-                            f"{other.date or 's. d.'})</span>", unsafe_allow_html=True)
-
-
-def _download(column: Any, doc: Document, catalog: Catalog, key: str) -> None:
-    path = catalog.path.parent / doc.file_path
-    if path.exists():
-        name = doc.canonical_url.rstrip("/").rsplit("/", 1)[-1] or f"{doc.id}"
-        column.download_button("Copie archivée", data=path.read_bytes(),
-                               file_name=name if "." in name else f"{name}.{path.suffix[1:]}",
-                               mime=doc.media_type or "application/octet-stream", key=key)
+        document = anchor(link({**to_params(state), "vue": "document", "doc": hit.doc_id}),
+                          "Fiche du document")
+        links([*copy_links(doc, hit.doc_id, first_page, state, hit.url, config.data_dir),
+               document])
+        # Similar documents cost a search: computed for the hits where a reader asks.
+        key = f"sim-{hit.doc_id}"
+        if st.button("Documents similaires", key=f"btn-{key}", type="tertiary"):
+            st.session_state[key] = not st.session_state.get(key, False)
+        if st.session_state.get(key):
+            similar_links(search, hit.doc_id, state, limit=3)
 
 
 def _empty(search: SearchService, state: UiState) -> None:
-    st.warning("Aucun document ne correspond à cette recherche.")
+    st.warning("Aucun document trouvé pour cette recherche.")
     corrected = search.suggest(state.query) if state.query else None
     if corrected:
-        st.button(f"Vouliez-vous dire « {corrected} » ?", key="empty-suggest",
+        st.button(f"Vouliez-vous dire « {safe(corrected, 200)} » ?", key="empty-suggest",
                   on_click=lambda: st.session_state.update(q=corrected, page=1))
     total = search.search(state.without_filters().request()).total if state.has_filters \
         else None
@@ -198,7 +272,7 @@ def _empty(search: SearchService, state: UiState) -> None:
 
 
 def _pagination(total: int, state: UiState) -> None:
-    pages = max(1, -(-total // PAGE_SIZE))
+    pages = min(MAX_PAGE, max(1, -(-total // PAGE_SIZE)))
     if pages == 1:
         return
     left, middle, right = st.columns([1, 2, 1])
@@ -208,86 +282,3 @@ def _pagination(total: int, state: UiState) -> None:
                     unsafe_allow_html=True)
     right.button("Suivant →", disabled=state.page >= pages, key="next",
                  on_click=lambda: st.session_state.update(page=state.page + 1))
-
-
-def document_page(search: SearchService, catalog: Catalog, doc_id: str) -> None:
-    st.markdown(CSS, unsafe_allow_html=True)
-    if st.button("← Retour à la recherche"):
-        st.query_params.clear()
-        st.rerun()
-    doc = catalog.document(doc_id)
-    if doc is None:
-        st.error("Ce document n'existe pas dans l'archive.")
-        return
-    st.title(doc.display_title)
-    note = status_label(doc)
-    if note:
-        st.warning(note)
-    facts = {"Type": doc.display_doc_type, "Date": doc.display_date or "non datée",
-             "Source": doc.source or "", "Thèmes": ", ".join(doc.all_themes) or "—",
-             "Départements": ", ".join(departement_label(c) for c in doc.all_departements)
-             or "—", "Langue": doc.language or "—", "Pages": str(doc.pages or "—"),
-             "Vu pour la première fois": doc.first_seen[:10],
-             "Vu pour la dernière fois": doc.last_seen[:10]}
-    st.table(pd.DataFrame({"": list(facts.values())}, index=list(facts)))
-    st.markdown("#### Provenance")
-    for url in doc.urls:
-        st.markdown(f"- [{html.escape(url)}]({url})")
-    for ref in doc.meta.get("referrers", []) or []:
-        if isinstance(ref, dict) and ref.get("url"):
-            st.markdown(f"- cité par [{html.escape(ref.get('text') or ref['url'])}]"
-                        f"({ref['url']})")
-    if doc.file_path:
-        _download(st, doc, catalog, "dl-document")
-    st.markdown("#### Passages")
-    passages = catalog.passages(doc.id)
-    if not passages:
-        st.caption("Aucun passage (document non indexé).")
-    for passage in passages:
-        label = f"page {passage.page}" if passage.page else f"passage {passage.position + 1}"
-        with st.expander(label + (f" — {passage.heading}" if passage.heading else "")):
-            st.write(passage.text)
-    st.markdown("#### Documents similaires")
-    for other in search.similar(doc.id, limit=5):
-        st.markdown(f"- {html.escape(other.title)} ({other.doc_type}, {other.date or 's. d.'})")
-
-
-def maintenance_page(search: SearchService, catalog: Catalog) -> None:
-    st.title("Maintenance de l'archive")
-    report = status_report(catalog, runs=20)
-    docs = report["documents"]
-    cols = st.columns(5)
-    for column, (label, value) in zip(cols, [("Documents", docs["total"]),
-                                             ("Actifs", docs["active"]),
-                                             ("Retirés du site", docs["gone"]),
-                                             ("En échec", docs["failed"]),
-                                             ("Passages", report["passages"])], strict=True):
-        column.metric(label, value)
-    st.markdown("#### Dernières collectes et indexations")
-    if report["runs"]:
-        rows = [{"Étape": RUN_LABELS.get(r["kind"], r["kind"]), "Début": r["started"],
-                 "Fin": r["finished"] or "interrompue ou en cours",
-                 "Bilan": ", ".join(f"{COUNT_LABELS.get(k, k)} {v}"
-                                    for k, v in r["counts"].items())} for r in report["runs"]]
-        st.dataframe(pd.DataFrame(rows), hide_index=True, use_container_width=True)
-    else:
-        st.caption("Aucune exécution pour l'instant.")
-    st.markdown("#### Documents en échec")
-    if report["failures"]:
-        st.dataframe(pd.DataFrame([{"Adresse": f["url"], "Raison": f["error"]}
-                                   for f in report["failures"]]), hide_index=True,
-                     use_container_width=True)
-    else:
-        st.caption("Aucun document en échec.")
-    facets = search.facet_values()
-    for facet, title in (("themes", "Documents par thème"),
-                         ("departements", "Documents par département"),
-                         ("year", "Documents par année")):
-        counts = facets.get(facet, {})
-        if not counts:
-            continue
-        st.markdown(f"#### {title}")
-        labels = [departement_label(k) if facet == "departements" else k for k in counts]
-        frame = pd.DataFrame({"documents": list(counts.values())}, index=labels)
-        st.bar_chart(frame.sort_index() if facet == "year" else frame, horizontal=facet != "year")
-
