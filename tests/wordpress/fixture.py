@@ -25,6 +25,7 @@ Fixtures
   `theme`, `locale`, `version`, `build_seconds`; `Post.id/kind/slug/title/link/date/
   categories/documents` ((URL, link text) pairs).
 - controls: `use_theme(BLOCK_THEME | CLASSIC_THEME)`, `add_posts(n)`,
+  `add_post(title, html, categories)` (one post, e.g. a hostile title),
   `sitemaps(enabled)`, `rest_api(enabled)` (off: /wp-json/ answers 404 and pages stop
   advertising it), `trash(post)`, `replace_pdf(pdf, data)` (same URL, new bytes),
   `stop_database()` / `start_database()` / `with outage():` (WordPress answers 500),
