@@ -49,7 +49,7 @@ def with_page(url: str, page: int) -> str:
 
 def page_of(url: str) -> int:
     for key, value in parse_qsl(urlsplit(url).query):
-        if key == "page" and value.isdigit():
+        if key == "page" and value.isascii() and value.isdigit():
             return int(value)
     return 1
 
@@ -57,7 +57,8 @@ def page_of(url: str) -> int:
 def total_pages(header: bytes | None) -> int:
     """X-WP-TotalPages, bounded; a missing or garbled header means one page."""
     text = (header or b"").decode("latin-1").strip()
-    return max(1, min(int(text), MAX_PAGES)) if text.isdigit() else 1
+    # isdigit alone accepts « ¹ » and other digits int() refuses
+    return max(1, min(int(text), MAX_PAGES)) if text.isascii() and text.isdigit() else 1
 
 
 def _rendered(value: Any) -> str | None:

@@ -206,9 +206,14 @@ class WordPressSpider(scrapy.Spider):
 
     def _posts(self, response: Response, posts: list[Any]) -> Iterator[Any]:
         found = 0
+        elsewhere: set[str] = set()  # hosts of links that are not the source's
         for entry in posts:
             post = wp_api.parse_post(entry, self.names or {}, self.source.base_url)
             if post is None:
+                link = entry.get("link") if isinstance(entry, dict) else None
+                host = urlsplit(link).netloc if isinstance(link, str) else ""
+                if host and host != self.source.host:
+                    elsewhere.add(host)
                 continue
             found += 1
             if post.content_html is None:  # the API withholds content: read the page
@@ -224,6 +229,11 @@ class WordPressSpider(scrapy.Spider):
                 body_html=page_html(post.title, post.content_html), modified=post.modified,
                 kind=post.kind,
                 documents=wp_html.document_links(root, post.url)))
+        if posts and not found and elsewhere:  # base_url names another host than the site's
+            yield DiscoveryItem(response.url, "api", ok=False, error=(
+                f"l'API donne des articles sur {', '.join(sorted(elsewhere))} et non sur "
+                f"{self.source.host} : corrigez base_url dans sources.toml"))
+            return
         yield DiscoveryItem(response.url, "api", ok=True, articles=found)
 
     # -- without the API: sitemaps and listings ---------------------------------------------

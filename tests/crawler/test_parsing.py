@@ -285,3 +285,35 @@ def test_the_spider_survives_any_api_answer(body, pages: bytes, link) -> None:
         out = list(spider.parse_api(response))
         assert out and all(isinstance(o, ArticleItem | DiscoveryItem | Request) for o in out)
         assert sum(isinstance(o, Request) and "page=" in o.url for o in out) <= 1000
+
+
+def test_an_api_on_another_host_says_so() -> None:
+    import json as json_module
+    from types import SimpleNamespace
+
+    from scrapy.http import Request, TextResponse
+
+    from crawler.items import DiscoveryItem
+    from crawler.sources import Source
+    from crawler.spiders.wordpress import WordPressSpider
+
+    spider = WordPressSpider(source=Source("s", "wordpress", "https://www.centre.example.fr"))
+    spider.crawler = SimpleNamespace(stats=SimpleNamespace(inc_value=lambda *a: None))
+    spider.names = {}
+    url = wp_api.api_url("https://www.centre.example.fr", "posts", 2)
+    body = json_module.dumps([post(link="https://centre.example.fr/a/")]).encode()
+    response = TextResponse(url, body=body, encoding="utf-8",
+                            request=Request(url, meta={"kind": "posts", "pretty": True}))
+    [item] = list(spider.parse_api(response))
+    assert isinstance(item, DiscoveryItem) and not item.ok
+    assert "centre.example.fr et non sur www.centre.example.fr" in (item.error or "")
+
+
+@given(st.binary(max_size=40) | st.datetimes().map(
+    lambda d: d.strftime("%a, %d %b %Y %H:%M:%S GMT").encode()) | st.from_regex(
+    rb"\A[A-Z][a-z]{2}, \d{1,2} [A-Z][a-z]{2} \d{1,6} \d\d:\d\d:\d\d [A-Z+\-0-9]{1,5}\Z"))
+def test_any_retry_after_is_a_bounded_wait_or_none(value: bytes) -> None:
+    from crawler.middlewares import _retry_after
+
+    wait = _retry_after(value)
+    assert wait is None or wait >= 0
