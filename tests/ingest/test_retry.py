@@ -108,7 +108,8 @@ def test_a_broken_file_is_retried_only_on_request(tmp_path: Path) -> None:
     assert report.counts["retried"] == 1 and report.counts["failed"] == 1
     assert docs["tronque.pdf"].error and docs["tronque.pdf"].error != "None"
     with Catalog(config.catalog_path) as catalog:  # re-importing keeps the reason
-        import_paths([tmp_path / "in"], config, catalog, progress=False)
+        again_report = import_paths([tmp_path / "in"], config, catalog, progress=False)
+        assert again_report.counts["changed"] == 0  # same bytes: not « modifié »
         again = next(d for d in catalog.documents() if d.canonical_url.endswith("tronque.pdf"))
         failures = catalog.failures()
     assert again.status is DocStatus.FAILED and again.error == docs["tronque.pdf"].error
