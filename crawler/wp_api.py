@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from crawler.wp_html import iso_date, iso_stamp, plain
+from crawler.wp_html import absolute, host_of, iso_date, iso_stamp, plain
 
 KINDS = ("posts", "pages")
 PER_PAGE = 100  # the API's maximum: 120 posts are 2 requests
@@ -105,9 +105,9 @@ def parse_post(post: Any, names: Mapping[int, str], base_url: str) -> Post | Non
     if not isinstance(post, Mapping):
         return None
     link = post.get("link")
-    if not isinstance(link, str) or urlsplit(link).scheme not in ("http", "https"):
+    if not isinstance(link, str) or absolute(base_url, link) != link.split("#", 1)[0]:
         return None
-    if urlsplit(link).netloc != urlsplit(base_url).netloc:
+    if host_of(link) != host_of(base_url):
         return None  # a post whose link leads elsewhere is not this site's page
     terms = embedded_terms(post)
     if terms is None:

@@ -41,6 +41,26 @@ NEXT_PAGE = ("link[rel~=next]", "a[rel~=next]", "a.wp-block-query-pagination-nex
 EARLIEST, LATEST = 1900, 2100
 
 
+def absolute(base_url: str, href: str) -> str | None:
+    """An http(s) URL from a link of a page, without its fragment; None for what is not
+    one (« http://[::1 » makes urllib raise: one bad link must not lose the page)."""
+    try:
+        url = urljoin(base_url, href.strip()).split("#", 1)[0]
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises on a port that is not a number
+    except ValueError:
+        return None
+    return url if parts.scheme in ("http", "https") and parts.netloc else None
+
+
+def host_of(url: Any) -> str:
+    """The netloc of a URL from outside; "" when it has none or does not parse."""
+    try:
+        return urlsplit(url).netloc if isinstance(url, str) else ""
+    except ValueError:
+        return ""
+
+
 def iso_date(value: Any) -> str | None:
     """The ISO date of a value from outside (REST `date`, `<time datetime>`, JSON-LD);
     None for anything that is not a plausible date (never an exception)."""
@@ -81,7 +101,10 @@ def plain(rendered: Any) -> str:
 
 
 def is_document_link(url: str) -> bool:
-    path = urlsplit(url).path.lower()
+    try:
+        path = urlsplit(url).path.lower()
+    except ValueError:
+        return False
     suffix = PurePosixPath(path).suffix
     if suffix in DOCUMENT_SUFFIXES:
         return True
@@ -187,8 +210,8 @@ def document_links(root: Selector, base_url: str) -> list[DocumentLink]:
         href = (anchor.attrib.get("href") or "").strip()
         if not href or href.startswith(("#", "mailto:", "tel:", "javascript:")):
             continue
-        url = urljoin(base_url, href).split("#", 1)[0]
-        if urlsplit(url).scheme not in ("http", "https") or not is_document_link(url):
+        url = absolute(base_url, href)
+        if url is None or not is_document_link(url):
             continue
         if not found.get(url):
             found[url] = text_of(anchor)
@@ -199,7 +222,8 @@ def listing_links(selector: Selector, base_url: str) -> list[str]:
     urls = []
     for query in LISTING_TITLES:
         urls += selector.css(f"{query}::attr(href)").getall()
-    return list(dict.fromkeys(urljoin(base_url, u.strip()) for u in urls if u.strip()))
+    found = (absolute(base_url, u) for u in urls if u.strip())
+    return list(dict.fromkeys(u for u in found if u))
 
 
 MENUS = ("nav a", ".wp-block-navigation a", ".wp-block-page-list a", ".menu a")
@@ -214,7 +238,9 @@ def menu_links(selector: Selector, base_url: str) -> list[str]:
     found = []
     for query in MENUS:
         for href in selector.css(f"{query}::attr(href)").getall():
-            url = urljoin(base_url, href.strip()).split("#", 1)[0]
+            url = absolute(base_url, href)
+            if url is None:
+                continue
             parts = urlsplit(url)
             if (parts.netloc == home.netloc and parts.path.strip("/") and not parts.query
                     and not any(n in parts.path for n in NOT_ARTICLES)
@@ -226,6 +252,7 @@ def menu_links(selector: Selector, base_url: str) -> list[str]:
 def next_page(selector: Selector, base_url: str) -> str | None:
     for query in NEXT_PAGE:
         href = selector.css(f"{query}::attr(href)").get()
-        if href and href.strip():
-            return urljoin(base_url, href.strip())
+        url = absolute(base_url, href) if href and href.strip() else None
+        if url:
+            return url
     return None

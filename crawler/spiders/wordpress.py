@@ -210,8 +210,7 @@ class WordPressSpider(scrapy.Spider):
         for entry in posts:
             post = wp_api.parse_post(entry, self.names or {}, self.source.base_url)
             if post is None:
-                link = entry.get("link") if isinstance(entry, dict) else None
-                host = urlsplit(link).netloc if isinstance(link, str) else ""
+                host = wp_html.host_of(entry.get("link") if isinstance(entry, dict) else None)
                 if host and host != self.source.host:
                     elsewhere.add(host)
                 continue
@@ -278,17 +277,21 @@ class WordPressSpider(scrapy.Spider):
             selector.remove_namespaces()
         except (ValueError, AttributeError):
             selector = None
-        children = selector.xpath("//sitemap/loc/text()").getall() if selector else []
-        entries = selector.xpath("//url/loc/text()").getall() if selector else []
+        def locs(xpath: str) -> list[str]:
+            found = (wp_html.absolute(response.url, loc)
+                     for loc in (selector.xpath(xpath).getall() if selector else []))
+            return [u for u in found if u]
+
+        children, entries = locs("//sitemap/loc/text()"), locs("//url/loc/text()")
         if not children and not entries:
             yield DiscoveryItem(response.url, "sitemap", ok=False,
                                 error="plan du site illisible ou vide")
             return
         for loc in children:
             if not any(s in loc.lower() for s in SKIPPED_SITEMAPS):
-                yield self._discovery(loc.strip(), self.parse_sitemap, optional=False)
+                yield self._discovery(loc, self.parse_sitemap, optional=False)
         skip = any(s in response.url.lower() for s in SKIPPED_SITEMAPS)
-        articles = [] if skip else [u.strip() for u in entries if u.strip()]
+        articles = [] if skip else entries
         for url in articles:
             yield self._article_request(url)
         yield DiscoveryItem(response.url, "sitemap", ok=True, articles=len(articles))

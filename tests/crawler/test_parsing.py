@@ -317,3 +317,56 @@ def test_any_retry_after_is_a_bounded_wait_or_none(value: bytes) -> None:
 
     wait = _retry_after(value)
     assert wait is None or wait >= 0
+
+
+markup = st.lists(st.sampled_from([
+    "<h1>", "</h1>", "<article>", "</article>", "<main>", '<time datetime="', "2020-13-45",
+    "2019-03-12T10:00", '">', '<a rel="tag" href="/category/x/">', "</a>", '<a href="',
+    "/wp-content/uploads/a.pdf", "javascript:alert(1)", "http://[::1", "#x", '<meta property="'
+    'article:published_time" content="', '<script type="application/ld+json">',
+    '{"@graph": [{"headline": ', "null", "[1, {", "}]}", "</script>", "é", "\x00", "&amp;",
+    "<!--", "-->", "<nav>", "<a class='next' href='", "/page/2/", '<a href="http://[::1/x.pdf">',
+    '<a rel="next" href="http://h:port/">', "<nav><a href='https://[zz/'>m</a></nav>"]),
+    max_size=40).map("".join)
+
+
+@given(markup)
+def test_any_page_parses_to_plain_values(text: str) -> None:
+    page = Selector(text=text or "<p></p>")
+    assert isinstance(wp_html.article_title(page), str)
+    date = wp_html.article_date(page)
+    assert date is None or wp_html.iso_date(date) == date
+    assert all(isinstance(t, str) and t for t in wp_html.article_terms(page))
+    for link in wp_html.document_links(wp_html.content(page), BASE + "/a/"):
+        assert link.url.startswith(("http://", "https://")) and "#" not in link.url
+    following = wp_html.next_page(page, BASE + "/")
+    assert following is None or isinstance(following, str)
+    wp_html.menu_links(page, BASE + "/")
+
+
+def test_one_bad_link_does_not_lose_the_page() -> None:
+    page = Selector(text='<main><h1>Titre</h1><a href="http://[::1/x.pdf">cassé</a>'
+                         '<a href="https://h:port/y.pdf">port</a>'
+                         '<a href="/wp-content/uploads/bon.pdf">Bon</a></main>')
+    links = wp_html.document_links(wp_html.content(page), BASE + "/a/")
+    assert [d.url for d in links] == [f"{BASE}/wp-content/uploads/bon.pdf"]
+
+
+def test_a_sitemap_with_a_bad_entry_keeps_the_others() -> None:
+    from types import SimpleNamespace
+
+    from scrapy.http import Request, XmlResponse
+
+    from crawler.items import DiscoveryItem
+    from crawler.sources import Source
+    from crawler.spiders.wordpress import WordPressSpider
+
+    spider = WordPressSpider(source=Source("s", "wordpress", BASE))
+    spider.crawler = SimpleNamespace(stats=SimpleNamespace(inc_value=lambda *a: None))
+    url = f"{BASE}/wp-sitemap-posts-post-1.xml"
+    body = (b'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+            b"<url><loc>http://[::1/a/</loc></url><url><loc>" + BASE.encode()
+            + b"/b/</loc></url></urlset>")
+    out = list(spider.parse_sitemap(XmlResponse(url, body=body, request=Request(url))))
+    assert [r.url for r in out if isinstance(r, Request)] == [f"{BASE}/b/"]
+    assert any(isinstance(o, DiscoveryItem) and o.ok and o.articles == 1 for o in out)
