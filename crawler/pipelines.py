@@ -182,9 +182,10 @@ class CatalogPipeline:
             for link in dict.fromkeys(links) if doc_id else ():
                 self.catalog.add_link(doc_id, link)
 
-    def verdict(self, finished: bool, capped: int) -> tuple[bool, bool, str | None]:
+    def verdict(self, finished: bool, capped: int,
+                crashed: int = 0) -> tuple[bool, bool, str | None]:
         """(healthy, failed, reason): failed when nothing was discovered; healthy when
-        discovery ran to its end without a gap."""
+        discovery ran to its end without a gap (a page our code failed on is one)."""
         gaps = [d for d in self.discovery if not d.ok and not d.optional]
         if not self.articles:
             seen = [d.error for d in self.discovery if d.error][:3]
@@ -195,6 +196,9 @@ class CatalogPipeline:
                                  "atteint (crawl_max_requests)"
         if not finished:
             return False, False, "collecte interrompue"
+        if crashed:
+            return False, False, (f"{crashed} page(s) illisible(s) par le robot (erreur du "
+                                  "programme, détail dans le journal)")
         if gaps:
             return False, False, (f"{len(gaps)} requête(s) de découverte en échec, "
                                   f"dont {gaps[0].url} ({gaps[0].error})")
@@ -207,7 +211,8 @@ class CatalogPipeline:
         if not capped:
             self._unanswered()
         self._record_links()
-        healthy, failed, reason = self.verdict(finished, capped)
+        crashed = int(stats.get_value("spider_exceptions/count", 0))
+        healthy, failed, reason = self.verdict(finished, capped, crashed)
         counts: Counter[str] = Counter({k: 0 for k in COUNTS})
         counts.update(str(o) for o in self.outcomes.values())
         lists: dict[str, list[dict[str, str]]] = {str(o): [] for o in PRECEDENCE}

@@ -20,7 +20,8 @@ from fonds.settings import load_settings
 SOURCE = Source("site", "wordpress", "https://site.example.fr")
 
 
-def crawl(tmp_path: Path, items: list[object], finish: str = "finished") -> dict:
+def crawl(tmp_path: Path, items: list[object], finish: str = "finished",
+          crashed: int = 0) -> dict:
     settings = load_settings(env={"FONDS_DATA_DIR": str(tmp_path)})
     crawler = SimpleNamespace(settings={"FONDS_SETTINGS": settings},
                               spider=SimpleNamespace(source=SOURCE))
@@ -31,6 +32,8 @@ def crawl(tmp_path: Path, items: list[object], finish: str = "finished") -> dict
     for item in items:
         pipeline.process_item(item)
     crawler.stats.set_value("finish_reason", finish)
+    if crashed:
+        crawler.stats.set_value("spider_exceptions/count", crashed)
     pipeline.close_spider()
     with Catalog(settings.catalog_path) as catalog:
         report = crawl_reports(catalog, catalog.runs(limit=1, kind=RunKind.CRAWL))[0]
@@ -98,3 +101,10 @@ def test_a_healthy_run_counts_what_it_did_not_see(tmp_path: Path) -> None:
     age(tmp_path)
     run = crawl(tmp_path, [API, article(1)])
     assert run["healthy"] and run["counts"]["missing"] == 1
+
+
+def test_a_page_the_spider_failed_on_is_a_gap(tmp_path: Path) -> None:
+    crawl(tmp_path, [API, article(1), article(2)])
+    age(tmp_path)
+    run = crawl(tmp_path, [API, article(1)], crashed=1)
+    assert not run["healthy"] and "journal" in run["reason"] and run["counts"]["missing"] == 0
