@@ -15,7 +15,9 @@ COUNT_LABELS = {"new": "nouveaux", "changed": "modifiés", "unchanged": "inchang
                 "bytes": "octets", "requests": "requêtes", "missing": "absents cette fois",
                 "bytes_pages": "octets de pages", "articles": "articles lus",
                 "capped": "requêtes au-delà du plafond",
-                "outside_allow_list": "liens hors liste autorisée"}
+                "outside_allow_list": "liens hors liste autorisée",
+                "refused": "liens hors du dossier refusés",
+                "skipped": "ignorés (liens cassés, tubes, sockets)"}
 # What a crawl run's details add to its line in `status --json` (see crawler/pipelines.py).
 CRAWL_DETAILS = ("source", "healthy", "failed", "reason", "refused", "broken_links")
 
