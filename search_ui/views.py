@@ -43,6 +43,7 @@ from fonds.ui_model import (
     to_params,
 )
 
+SIMILAR = "Voir les documents similaires"
 FACET_WIDGETS = (("themes", "Thèmes", "f_themes"), ("departements", "Départements", "f_deps"),
                  ("doc_type", "Type de document", "f_types"), ("source", "Source", "f_sources"))
 
@@ -248,7 +249,7 @@ def _hit(hit: DocHit, doc: Document | None, state: UiState, search: SearchServic
                document])
         # Similar documents cost a search: computed for the hits where a reader asks.
         key = f"sim-{hit.doc_id}"
-        if st.button("Documents similaires", key=f"btn-{key}", type="tertiary"):
+        if st.button(SIMILAR, key=f"btn-{key}", type="tertiary", icon=":material/expand_more:"):
             st.session_state[key] = not st.session_state.get(key, False)
         if st.session_state.get(key):
             similar_links(search, hit.doc_id, state, limit=3)

@@ -194,7 +194,7 @@ def test_hostile_values_ask_for_no_element_and_no_request(hostile, browser, tmp_
     ids = [r[0] for r in sql(data, "SELECT id FROM documents ORDER BY canonical_url")]
     with serving(data, FONDS_UI_SHOW_MAINTENANCE="true") as base:
         views = ["/?q=sant%C3%A9&mode=mots", "/?q=sant%C3%A9&mode=mots&p=2",
-                 f"/?q=%3Cb%3Ezzqxw%3C%2Fb%3E+!%5Bb%5D({beacon}/q.png)",  # a miss
+                 "/?q=%3Cem%3Ezzqxw%3C%2Fem%3E+wwqyv&mode=mots",  # a miss, with markup
                  "/?vue=maintenance",
                  *(f"/?vue=document&doc={i}" for i in ids),
                  *(f"/?vue=copie&doc={i}&page=1" for i in ids)]
@@ -203,7 +203,7 @@ def test_hostile_values_ask_for_no_element_and_no_request(hostile, browser, tmp_
         page.on("request", lambda r: requests.append(r.url))
         for number, view in enumerate(views):
             open_view(page, base + view)
-            similar = page.get_by_role("button", name="Documents similaires")
+            similar = page.get_by_role("button", name="Voir les documents similaires")
             if similar.count():
                 similar.first.click()
                 page.wait_for_function(SETTLED)
@@ -329,7 +329,7 @@ ENGLISH_PATTERNS = re.compile(r"^(Help for|Fullscreen|Press Enter|Select all|Cle
 def test_french_throughout(server, browser) -> None:
     page = browser.new_page(viewport=DESKTOP)
     seen: set[str] = set()
-    for view in ("/?q=aidants&mode=mots", "/?vue=maintenance", "/?q=zzqxw"):
+    for view in ("/?q=aidants&mode=mots", "/?vue=maintenance", "/?q=zzqxw&mode=mots"):
         open_view(page, server + view)
         assert page.evaluate("document.documentElement.lang") == "fr"
         seen.update(_visible_strings(page))
