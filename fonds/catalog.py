@@ -315,23 +315,23 @@ class Catalog(CrawlCatalog):
             title=row["title"],
             source=row["source"],
             doc_type=row["doc_type"],
-            themes=tuple(json.loads(row["themes"])),
-            departements=tuple(json.loads(row["departements"])),
+            themes=tuple(_json_list(row["themes"])),
+            departements=tuple(_json_list(row["departements"])),
             published=row["published"],
             first_seen=row["first_seen"],
             last_seen=row["last_seen"],
             status=DocStatus(row["status"]),
             extraction_status=ExtractionStatus(row["extraction_status"]),
             error=row["error"],
-            meta=json.loads(row["meta"]),
+            meta=_json_dict(row["meta"]),
             ingested_sha256=row["ingested_sha256"],
             indexed=bool(row["indexed"]),
             pages=row["pages"],
             language=row["language"],
-            notes=tuple(json.loads(row["notes"])),
+            notes=tuple(_json_list(row["notes"])),
             auto_title=row["auto_title"],
-            auto_themes=tuple(json.loads(row["auto_themes"])),
-            auto_departements=tuple(json.loads(row["auto_departements"])),
+            auto_themes=tuple(_json_list(row["auto_themes"])),
+            auto_departements=tuple(_json_list(row["auto_departements"])),
             auto_doc_type=row["auto_doc_type"],
             auto_published=row["auto_published"],
             failure_kind=FailureKind(row["failure_kind"]) if row["failure_kind"] else None,
@@ -413,6 +413,15 @@ class Catalog(CrawlCatalog):
 
     def passage_count(self) -> int:
         return int(self.db.execute("SELECT COUNT(*) FROM passages").fetchone()[0])
+
+    JSON_COLUMNS = ("themes", "departements", "meta", "notes", "auto_themes",
+                    "auto_departements")
+
+    def damaged_ids(self) -> list[str]:
+        """Documents with a JSON cell that does not parse: read as empty (one bad row
+        must not stop every command), and named by `fonds status` with the way back."""
+        invalid = " OR ".join(f"NOT json_valid({c})" for c in self.JSON_COLUMNS)
+        return [r[0] for r in self.db.execute(f"SELECT id FROM documents WHERE {invalid}")]
 
     def searchable_ids(self) -> set[str]:
         """Active documents with extracted passages: what the index must hold."""

@@ -57,6 +57,9 @@ def status_report(catalog: Catalog, runs: int = 10, index: IndexView | None = No
         "runs": listed,
         "failures": failures,
     }
+    damaged = catalog.damaged_ids()
+    if damaged:
+        report["catalog_damaged"] = damaged
     if index is not None:
         expected = catalog.searchable_ids()
         report["passages"] = index.passages
@@ -85,6 +88,10 @@ def format_status(report: dict[str, Any]) -> str:
         f"{docs['gone']} retirés du site, {docs['failed']} en échec",
         f"Passages indexés : {report['passages']}",
     ]
+    if report.get("catalog_damaged"):
+        lines.append(f"Catalogue endommagé : {len(report['catalog_damaged'])} document(s) aux "
+                     "champs illisibles (lus comme vides) ; restaurez une sauvegarde "
+                     "(README, « Backing up » : sqlite3 data/catalog.sqlite \".restore …\")")
     index = report.get("index") or {}
     if index.get("error"):
         lines.append(f"Index illisible : {index['error']}")
