@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
-from typing import Any, Protocol
+from typing import Protocol
 
 from fonds.engines.base import Mode, SearchRequest, SearchResult
 from fonds.highlight import plain
@@ -36,11 +37,30 @@ def format_result(request: SearchRequest, result: SearchResult, bold: bool = Fal
     return "\n".join(lines)
 
 
-def format_ingest(report: Any) -> str:
+class IngestReportView(Protocol):
+    """What format_ingest reads of an ingest report (ingest.pipeline.IngestReport)."""
+
+    @property
+    def counts(self) -> Mapping[str, int]: ...
+    @property
+    def failures(self) -> Counter[str]: ...
+    @property
+    def seconds(self) -> float: ...
+    @property
+    def embedder(self) -> str | None: ...
+
+
+def format_ingest(report: IngestReportView) -> str:
     c = report.counts
+    extra = []
+    if c.get("reindexed"):
+        extra.append(f"{c['reindexed']} document(s) absent(s) de l'index réindexé(s)")
+    if c.get("retried"):
+        extra.append(f"{c['retried']} échec(s) réessayé(s)")
     if not (c.get("processed") or c.get("failed")):
         lines = [f"Rien à indexer : {c.get('unchanged', 0)} document(s) inchangé(s)"
-                 + (f", {c['gone']} retiré(s) de l'index" if c.get("gone") else "") + "."]
+                 + (f", {c['gone']} retiré(s) de l'index" if c.get("gone") else "")
+                 + "".join(f", {e}" for e in extra) + "."]
     else:
         lines = [
             f"Indexation terminée en {report.seconds:.0f} s : {c.get('processed', 0)} "
@@ -51,7 +71,7 @@ def format_ingest(report: Any) -> str:
             f"{c.get('embedded', 0)} calculés, {c.get('embeddings_cached', 0)} en cache"
             + (f" ({report.embedder})." if report.embedder else " (aucun modèle : "
                "recherche par mots seulement)."),
-        ]
+        ] + [f"  {e}." for e in extra]
     for reason, n in report.failures.most_common():
         lines.append(f"  échec × {n} : {reason}")
     return "\n".join(lines)
