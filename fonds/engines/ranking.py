@@ -173,14 +173,16 @@ class QueryBuilder:
         return Q.boolean_query(clauses)
 
     def match(self, parsed: ParsedQuery, f: Fields) -> tantivy.Query:
-        """What matches, without ranking: any slot, exactly or with typos (for counts)."""
-        options = []
-        for slot in parsed.slots:
-            options.append(self.exact(slot, f))
-            loose = self.loose(slot, f)
-            if loose is not None:
-                options.append(loose)
-        return _should(options)
+        """What matches, without ranking: any word, exactly or with typos (for counts)."""
+        return _should(self.slot_matches(parsed, f))
+
+    def match_all(self, parsed: ParsedQuery, f: Fields) -> tantivy.Query:
+        """Every word, typos allowed."""
+        return _must(self.slot_matches(parsed, f))
+
+    def match_typed(self, parsed: ParsedQuery, f: Fields) -> tantivy.Query:
+        """Any word as typed (or one of its synonyms)."""
+        return _should([self.exact(slot, f) for slot in parsed.slots])
 
     def slot_matches(self, parsed: ParsedQuery, f: Fields) -> list[tantivy.Query]:
         """One query per slot (exactly or with typos): which words a document holds."""

@@ -434,3 +434,17 @@ def test_pages_beyond_the_window_are_empty(filled: SearchEngine, offset: int) ->
     result = filled.search(SearchRequest("conseils ", offset=offset, limit=10))
     assert result.hits == () and result.total == filled.search(
         SearchRequest("conseils ")).total
+
+
+def test_a_lone_typo_of_one_word_out_of_several_is_no_match(fresh: SearchEngine) -> None:
+    fresh.upsert([one("donnees", "La quantité de données ouvertes augmente."),
+                  one("musique", "Un atelier de musique à Lodève.")])
+    # « quantique » is two typos from « quantité »: alone it may be what was meant...
+    assert ids(fresh, "quantique ") == ["donnees"]
+    # ...but beside a word no document has, it is noise: nothing matches
+    result = fresh.search(SearchRequest("xylophone quantique "))
+    assert (result.total, result.hits) == (0, ())
+    # a word found as typed keeps the partial fallback, and says so
+    partial = fresh.search(SearchRequest("xylophone musique "))
+    assert [h.doc_id for h in partial.hits] == ["musique"]
+    assert partial.partial and partial.matched_words == ("musique",)

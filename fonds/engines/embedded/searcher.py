@@ -42,7 +42,8 @@ MAX_PASSAGE_HITS = 20_000  # the widening stops here, whatever the page
 # Hybrid fuses the keyword ranking this far beyond the page: a document ranked a little
 # lower by words can still come up by meaning (tuned with the old engine's `need + 100`).
 HYBRID_KEYWORD_MARGIN = 100
-SUGGEST_CANDIDATES = 20_000  # archive words sharing a first letter, read for « did you mean »
+SUGGEST_CANDIDATES = 20_000
+IN_DOMAIN_BY_TYPOS = False  # archive words sharing a first letter, read for « did you mean »
 
 class Searcher:
     def __init__(self, gen: Generation, config: ranking.RankingConfig, floor: SimilarityFloor
@@ -78,9 +79,9 @@ class Searcher:
         run = Run(gen, searcher, without_typos(parsed, common), request.passages_per_doc)
         start, end = request.window
 
-        by_words = self._keyword_set(run)  # also tells whether the query is in the domain
+        by_words, in_domain = self._keyword_set(run)
         keyword = by_words if mode is not Mode.SEMANTIC else None
-        semantic = (self._semantic_set(run, vector, bool(by_words.any()))
+        semantic = (self._semantic_set(run, vector, in_domain)
                     if mode is not Mode.KEYWORD and vector is not None else None)
         matched = _union(keyword, semantic, len(gen.table))
         allowed = gen.table.mask(request.filters)
@@ -95,7 +96,7 @@ class Searcher:
         elif request.sort is Sort.DATE or parsed.is_empty:
             ranked = self._by_date(found, end)
         elif mode is Mode.KEYWORD:
-            ranked = self._keyword_ranked(run, request.filters, end)
+            ranked = self._keyword_matches(run, request.filters, found, min(end, total))
         else:
             sem_ranked = self._semantic_ranked(run, found)
             if mode is Mode.SEMANTIC:
@@ -104,6 +105,8 @@ class Searcher:
                 ranked = ranking.fuse(self._keyword_ranked(run, request.filters,
                                                            end + HYBRID_KEYWORD_MARGIN),
                                       sem_ranked, request.semantic_ratio, self.config.rrf_k)
+        if mode is not Mode.SEMANTIC:  # ranking orders what matches, never adds to it
+            ranked = [(d, s) for d, s in ranked if found[self.gen.table.index[d]]]
         hits = page.hits(run, self.build, ranked[start:end])
         return SearchResult(total, tuple(hits), facets, _ms(started), partial=partial,
                             matched_words=words, years=gen.years)
@@ -123,10 +126,25 @@ class Searcher:
                 mask[table.index[doc_id]] = True
         return mask
 
-    def _keyword_set(self, run: Run) -> np.ndarray:
+    def _keyword_set(self, run: Run) -> tuple[np.ndarray, bool]:
+        """Documents with any query word (typos allowed), when the archive has one of the
+        words as typed; else only those with every word. Without that foothold the partial
+        fallback is noise: « xylophone quantique » found « quantité » alone (Meilisearch,
+        which drops words from the end, never keeps a lone later word either).
+        Also whether the query is in the archive's domain: one of its words is there as
+        typed (the similarity floor is lower then)."""
         if run.parsed.is_empty:  # browsing: every document
-            return np.ones(len(run.gen.table), dtype=bool)
-        return self._doc_mask(run, self.build.match(run.parsed, ranking.DOCUMENT))
+            return np.ones(len(run.gen.table), dtype=bool), True
+        any_word = self._doc_mask(run, self.build.match(run.parsed, ranking.DOCUMENT))
+        if not any_word.any():
+            return any_word, False
+        typed = self._doc_mask(run, self.build.match_typed(run.parsed, ranking.DOCUMENT))
+        if typed.any():
+            return any_word, True
+        if len(run.parsed.slots) == 1:
+            return any_word, IN_DOMAIN_BY_TYPOS
+        every = self._doc_mask(run, self.build.match_all(run.parsed, ranking.DOCUMENT))
+        return every, IN_DOMAIN_BY_TYPOS
 
     def _semantic_set(self, run: Run, vector: np.ndarray, words_found: bool = False
                       ) -> np.ndarray:
@@ -189,8 +207,8 @@ class Searcher:
         masks = [self._doc_mask(run, q) for q in slots]
         if allowed is not None:
             masks = [m & allowed for m in masks]
-        if np.logical_and.reduce(masks).any():
-            return False, ()
+        if np.logical_and.reduce(masks).any() or not any(m.any() for m in masks):
+            return False, ()  # every word found together, or no word at all (meaning only)
         words = tuple(" ".join(t.word for t in slot.terms)
                       for slot, mask in zip(run.parsed.slots, masks, strict=True) if mask.any())
         return True, words
@@ -219,6 +237,18 @@ class Searcher:
         for doc_id, items in grouped.items():
             run.keyword_passages[doc_id] = items[: run.per_doc]
         return [(d, items[0][0]) for d, items in grouped.items()]
+
+    def _keyword_matches(self, run: Run, filters: Filters, found: np.ndarray, need: int
+                         ) -> Ranked:
+        """The keyword ranking of matching documents only (a passage can hold a lone typo
+        of a document that does not match), read deeper until the page is full."""
+        depth = need
+        while True:
+            ranked = [(d, s) for d, s in self._keyword_ranked(run, filters, depth)
+                      if found[self.gen.table.index[d]]]
+            if len(ranked) >= need or depth >= MAX_WINDOW * PASSAGES_PER_DOC_GUESS:
+                return ranked
+            depth *= PASSAGES_PER_DOC_GUESS
 
     def _semantic_ranked(self, run: Run, found: np.ndarray) -> Ranked:
         """The found documents by their best cosine (those above the floor in semantic
