@@ -11,6 +11,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -61,22 +62,27 @@ class Limits:
     ocr_timeout_s: int = 60
 
 
+def _text(path: Path, limits: Limits) -> Extracted:
+    return Extracted((Page(1, decode(path.read_bytes())),), page_count=1)
+
+
+def _record(path: Path, limits: Limits) -> Extracted:
+    record = json.loads(path.read_text(encoding="utf-8"))
+    title = str(record.get("title") or "").strip() or None
+    return Extracted((Page(1, str(record.get("text") or "")),), title=title, page_count=1,
+                     date=str(record.get("date") or "")[:10] or None)
+
+
+def _html(path: Path, limits: Limits) -> Extracted:
+    return extract_html(path.read_bytes())
+
+
 def extract(path: Path, media_type: str, limits: Limits | None = None) -> Extracted:
-    limits = limits or Limits()
-    if media_type == media.PDF:
-        return extract_pdf(path, limits)
-    if media_type == media.HTML:
-        return extract_html(path.read_bytes())
-    if media_type == media.TEXT:
-        return Extracted((Page(1, decode(path.read_bytes())),), page_count=1)
-    if media_type == media.RECORD:
-        record = json.loads(path.read_text(encoding="utf-8"))
-        title = str(record.get("title") or "").strip() or None
-        return Extracted((Page(1, str(record.get("text") or "")),), title=title, page_count=1,
-                         date=str(record.get("date") or "")[:10] or None)
-    if media_type in (media.DOC, media.DOCX, media.ODT):
-        return extract_office(path, limits)
-    raise ExtractionError(f"format non pris en charge ({media_type})")
+    """The extractor of a media type (the bytes decided it, not the name)."""
+    extractor = EXTRACTORS.get(media_type)
+    if extractor is None:
+        raise ExtractionError(f"format non pris en charge ({media_type})")
+    return extractor(path, limits or Limits())
 
 
 def decode(data: bytes) -> str:
@@ -299,3 +305,15 @@ def extract_office(path: Path, limits: Limits) -> Extracted:
         if not converted:
             raise ExtractionError("conversion LibreOffice sans résultat")
         return extract_pdf(converted[0], limits)
+
+
+# One extractor per media type: a new format is a row here.
+EXTRACTORS: dict[str, Callable[[Path, Limits], Extracted]] = {
+    media.PDF: extract_pdf,
+    media.HTML: _html,
+    media.TEXT: _text,
+    media.RECORD: _record,
+    media.DOC: extract_office,
+    media.DOCX: extract_office,
+    media.ODT: extract_office,
+}
