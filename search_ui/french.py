@@ -58,11 +58,13 @@ SCRIPT = """
   window.__fondsFrench = true;
   const words = __WORDS__;
   const attrs = ["aria-label", "title", "placeholder", "aria-placeholder"];
-  const prefixes = [["Help for ", "Aide : "]];
+  const prefixes = [["Help for ", "Aide : "], ["Fullscreen: ", "Plein écran : "]];
+  const suffixes = [[" — start", " — début"], [" — end", " — fin"]];
   const french = (value) => {
     const text = value.trim();
     if (Object.hasOwn(words, text)) return words[text];
     for (const [en, fr] of prefixes) if (text.startsWith(en)) return fr + text.slice(en.length);
+    for (const [en, fr] of suffixes) if (text.endsWith(en)) return text.slice(0, -en.length) + fr;
     return null;
   };
   // Writes only what differs: a write that changes nothing still wakes the observer.

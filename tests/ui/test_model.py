@@ -160,3 +160,21 @@ def test_a_page_image_is_that_page(corpus_pdfs: Path) -> None:
     first, second = render_page(pdf, 1), render_page(pdf, 2)
     assert first and second and first.startswith(b"\x89PNG") and first != second
     assert render_page(pdf, 10_000) is None and render_page(pdf, 0) is None
+
+
+KEYS = ["q", "p", "de", "a", "mode", "tri", "theme", "dep", "type", "source", "vue", "doc",
+        "page", "x"]
+
+
+@given(st.dictionaries(st.sampled_from(KEYS), st.one_of(
+    st.text(max_size=50), st.lists(st.text(max_size=20), max_size=40),
+    st.sampled_from(["1e20", "9" * 40, "-1", "nan", "../..", "<script>"]))))
+@settings(max_examples=500, deadline=None)
+def test_any_url_gives_a_bounded_search(params: dict) -> None:
+    """A fuzz pass over every query parameter the UI reads: a state, never an error."""
+    state = from_params(params)
+    request = state.request()
+    assert 1 <= state.page <= MAX_PAGE and request.limit == PAGE_SIZE
+    assert len(state.query) <= 1000
+    for values in (state.themes, state.departements, state.types, state.sources):
+        assert len(values) <= 30 and all(len(v) <= 200 for v in values)
