@@ -158,30 +158,16 @@ def _convert(setting: Setting, value: Any, origin: str) -> Any:
             result = value.strip().lower() in _TRUE
         else:
             raise bad
-    elif kind is int:
-        if isinstance(value, bool):
+    elif kind in (int, float):
+        # TOML gives numbers, the environment strings; a bool is never a number here, nor
+        # is a float where an integer is wanted.
+        accepted = int if kind is int else int | float
+        if isinstance(value, bool) or not isinstance(value, accepted | str):
             raise bad
-        if isinstance(value, int):
-            result = value
-        elif isinstance(value, str):
-            try:
-                result = int(value.strip())
-            except ValueError:
-                raise bad from None
-        else:
-            raise bad
-    elif kind is float:
-        if isinstance(value, bool):
-            raise bad
-        if isinstance(value, int | float):
-            result = float(value)
-        elif isinstance(value, str):
-            try:
-                result = float(value.strip())
-            except ValueError:
-                raise bad from None
-        else:
-            raise bad
+        try:
+            result = kind(value.strip() if isinstance(value, str) else value)
+        except ValueError:
+            raise bad from None
     elif kind is Path:
         if not isinstance(value, str | Path):
             raise bad
