@@ -15,11 +15,13 @@ import streamlit as st
 
 from fonds import zero_results
 from fonds.catalog import Catalog
+from fonds.models import RunKind
 from fonds.search import SearchService
 from fonds.settings import Settings
 from fonds.status import COUNT_LABELS, RUN_LABELS, status_report
 from fonds.taxonomy import departement_label
 from fonds.ui_model import date_fr, datetime_fr, duration_fr, safe, size_fr, source_label
+from search_ui.views import anchor, web_url
 
 # Every count a run records, in French (COUNT_LABELS has the crawl's).
 RUN_COUNTS = {**COUNT_LABELS, "processed": "traités", "ok": "complets", "partial": "partiels",
@@ -100,6 +102,25 @@ def _article(failure: Mapping[str, Any]) -> str:
     return "—"
 
 
+def _broken_links(catalog: Catalog) -> list[list[str]]:
+    """Each broken link of the last crawl with the article that links it (run details)."""
+    runs = catalog.runs(limit=1, kind=RunKind.CRAWL)
+    details = catalog.run_details(runs[0].id) if runs else {}
+    rows = []
+    for link in details.get("broken_links") or []:
+        if not isinstance(link, dict):
+            continue
+        article = link.get("article_url") if isinstance(link.get("article_url"), str) else ""
+        title = link.get("article_title") if isinstance(link.get("article_title"), str) else ""
+        href = web_url(article)
+        shown = safe(title or article, 300)
+        rows.append([safe(link.get("error") or "raison non enregistrée", 500),
+                     anchor(href, shown, new_tab=True) if href and shown else shown or "—",
+                     safe(link.get("url"), 500) + (f" (« {safe(link.get('link_text'), 120)} »)"
+                                                   if link.get("link_text") else "")])
+    return rows
+
+
 def maintenance_page(search: SearchService, catalog: Catalog, config: Settings) -> None:
     st.title("Maintenance de l'archive", anchor=False)
     report = status_report(catalog, runs=20)
@@ -129,6 +150,14 @@ def maintenance_page(search: SearchService, catalog: Catalog, config: Settings) 
             unsafe_allow_html=True)
     else:
         st.caption("Aucun document en échec.")
+
+    st.subheader("Liens cassés de la dernière collecte", anchor=False)
+    broken = _broken_links(catalog)
+    if broken:
+        st.markdown(html_table(["Raison", "Article qui le cite", "Lien"], broken,
+                               long=frozenset({0, 1, 2})), unsafe_allow_html=True)
+    else:
+        st.caption("Aucun lien cassé lors de la dernière collecte.")
 
     st.subheader("Recherches sans résultat", anchor=False)
     misses = zero_results.top(config.data_dir)

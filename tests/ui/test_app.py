@@ -319,3 +319,32 @@ def test_maintenance_is_hidden_unless_the_setting_is_on(app, monkeypatch) -> Non
 def test_only_search_ui_imports_streamlit_here_too() -> None:
     for path in (ROOT / "fonds").rglob("*.py"):
         assert "import streamlit" not in Path(path).read_text(encoding="utf-8"), path
+
+
+def test_maintenance_lists_broken_links_with_their_article(tmp_path, monkeypatch) -> None:
+    from fonds.models import RunKind
+
+    data = tmp_path / "data"
+    data.mkdir()
+    with Catalog(data / "catalog.sqlite") as catalog:
+        run = catalog.start_run(RunKind.CRAWL)
+        catalog.finish_run(run, {"new": 0, "failed": 2}, details={"broken_links": [
+            {"url": "https://site.fr/guide.pdf", "error": "HTTP 404",
+             "article_url": "https://site.fr/article", "article_title": "Conseils citoyens",
+             "link_text": "le guide"},
+            {"url": "https://site.fr/x.pdf", "error": "![b](http://127.0.0.1:8650/b.png)",
+             "article_url": "javascript:alert(1)", "article_title": "<script>x</script>"},
+            "pas un lien"]})
+    monkeypatch.setenv("FONDS_DATA_DIR", str(data))
+    monkeypatch.setenv("FONDS_UI_SHOW_MAINTENANCE", "true")
+    st.cache_resource.clear()
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["vue"] = "maintenance"
+    at.run()
+    assert not at.exception
+    table = next(m.value for m in at.markdown if "HTTP 404" in m.value)
+    assert "href='https://site.fr/article'" in table and "Conseils citoyens" in table
+    assert "le guide" in table
+    assert "href='javascript" not in table  # shown as text, not a link
+    assert "<script>" not in table and "](http" not in table
+    st.cache_resource.clear()
