@@ -223,9 +223,9 @@ def shows_page(page, number: int | str, total: int | str = r"\d+") -> None:
 
     main = page.locator("[data-testid=stMain]")
     expect(main).to_contain_text(re.compile(rf"Page {number} sur {total}"), timeout=90_000)
-    image = main.locator("img").first
-    assert page.evaluate("(img) => img.complete && img.naturalWidth > 300",
-                         image.element_handle())
+    page.wait_for_function("() => { const img = document.querySelector("
+                           "'[data-testid=stMain] img'); return img && img.complete "
+                           "&& img.naturalWidth > 300; }", timeout=90_000)
 
 
 def test_a_gone_document_opens_at_its_page_from_the_store(hostile, browser) -> None:
