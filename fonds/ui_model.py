@@ -287,6 +287,7 @@ def documents_found(total: int) -> str:
 # -- sources by their display names (crawler/sources.toml: `label`, `[site_labels]`) ---------
 
 SOURCES_FILE = Path(__file__).resolve().parent.parent / "crawler" / "sources.toml"
+BUILTIN_SOURCES = {"import": "Fichiers importés"}  # fonds import's source (importer.SOURCE)
 
 
 @lru_cache(maxsize=4)
@@ -313,7 +314,7 @@ def source_label(source: str | None, url: str = "", sources_file: str = "") -> s
         return sites[host.removeprefix("www.")]
     if source in by_source:
         return by_source[source or ""]
-    return source or ""
+    return BUILTIN_SOURCES.get(source or "", source or "")
 
 
 def site_name(url: str, sources_file: str = "") -> str:

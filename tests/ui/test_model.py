@@ -118,6 +118,7 @@ def test_sources_by_their_names() -> None:
                         "https://www.defenseurdesdroits.fr/x.pdf") == "Défenseur des droits"
     assert site_name("https://agence-cohesion-territoires.gouv.fr/a.pdf") == "ANCT"
     assert source_label("inconnue") == "inconnue"
+    assert source_label("import", "file:///tmp/a.pdf") == "Fichiers importés"
 
 
 def test_zero_results_are_counted_per_normalised_query(tmp_path: Path) -> None:
