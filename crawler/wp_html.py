@@ -88,16 +88,29 @@ def iso_stamp(value: Any) -> str | None:
     return value.strip()
 
 
-def text_of(node: Selector | Iterable[Selector]) -> str:
+# Text a reader sees: not the code of a <script> or <style> inside a title or a link.
+VISIBLE = ".//text()[not(ancestor::script) and not(ancestor::style)]"
+
+
+def text_of(node: Selector | Iterable[Selector], sep: str = " ") -> str:
+    """Visible text, spaces normalised. `sep=""` for inline text (a title whose word is
+    split by markup, « <b>ur</b>gent », stays one word)."""
     nodes = [node] if isinstance(node, Selector) else list(node)
-    return " ".join(" ".join(t for n in nodes for t in n.css("::text").getall()).split())
+    return " ".join(sep.join(t for n in nodes for t in n.xpath(VISIBLE).getall()).split())
 
 
 def plain(rendered: Any) -> str:
-    """`title.rendered` of the REST API: HTML with entities (« &#8217; », « &amp; »)."""
-    if not isinstance(rendered, str):
+    """`title.rendered` of the REST API: HTML with entities (« &#8217; », « &amp; »), and
+    whatever markup an editor put in a title. Read by an HTML parser, as a browser would:
+    « 5 < 6 » stays, <b> goes, a <script>'s code is not text."""
+    if not isinstance(rendered, str) or not rendered.strip():
         return ""
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", rendered)).split())
+    if "<" not in rendered:
+        return " ".join(html.unescape(rendered).split())
+    try:
+        return text_of(Selector(text=f"<body>{rendered}</body>").xpath("//body"), sep="")
+    except ValueError:
+        return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", rendered)).split())
 
 
 def is_document_link(url: str) -> bool:
@@ -156,8 +169,8 @@ def _ld_values(selector: Selector, key: str) -> list[str]:
 
 def article_title(selector: Selector) -> str:
     heading = first(selector, TITLES)
-    if heading is not None and text_of(heading):
-        return text_of(heading)
+    if heading is not None and text_of(heading, sep=""):
+        return text_of(heading, sep="")
     for value in [*_meta(selector, "og:title"), *_ld_values(selector, "headline")]:
         return " ".join(value.split())
     title = text_of(selector.css("head title"))

@@ -370,3 +370,15 @@ def test_a_sitemap_with_a_bad_entry_keeps_the_others() -> None:
     out = list(spider.parse_sitemap(XmlResponse(url, body=body, request=Request(url))))
     assert [r.url for r in out if isinstance(r, Request)] == [f"{BASE}/b/"]
     assert any(isinstance(o, DiscoveryItem) and o.ok and o.articles == 1 for o in out)
+
+
+@pytest.mark.parametrize(("rendered", "text"), [
+    ("Santé &amp; quartiers <script>alert(1)</script>: « 5 < 6 » <b>ur</b>gent",
+     "Santé & quartiers : « 5 < 6 » urgent"),
+    ("Journ&eacute;e &#8211; l&rsquo;H&eacute;rault", "Journée – l’Hérault"),
+    ("<style>h1{}</style>Guide", "Guide"), ("</div><p>x", "x"), ("", "")])
+def test_titles_are_their_visible_text(rendered: str, text: str) -> None:
+    assert wp_api.plain(rendered) == text
+    if "<p>" not in rendered:  # a paragraph closes the heading: not a title's markup
+        page = Selector(text=f"<main><h1 class='wp-block-post-title'>{rendered}</h1></main>")
+        assert wp_html.article_title(page) == text
