@@ -35,11 +35,6 @@ QUERIES = ("conseils citoyens", "Défenseur des droits", "lettre d’information
 REPLACEMENT = "regardscitoyens_requete-conseil-etat-2016.pdf"  # not on the site
 
 
-def fails_today(reason: str) -> pytest.MarkDecorator:
-    """What the crawler gets wrong today; the mark goes when the crawler is fixed."""
-    return pytest.mark.xfail(strict=True, reason=f"issue 12: {reason}")
-
-
 class Run:
     """One data dir and the `fonds` commands a maintainer types against it."""
 
@@ -267,11 +262,7 @@ def test_a_category_of_sources_toml_the_site_lacks_is_reported(wordpress, tmp_pa
     assert any("tiers-lieux" in line for line in result.stdout.splitlines()), result.stdout
 
 
-@pytest.mark.parametrize("rest", [
-    pytest.param(True, id="rest", marks=fails_today(
-        "title.rendered loses « < 6 » (a tag-stripping regex) and keeps <script> text")),
-    pytest.param(False, id="html-only", marks=fails_today(
-        "the title keeps the text of a <script> inside the post's title"))])
+@pytest.mark.parametrize("rest", [True, False], ids=["rest", "html-only"])
 def test_a_title_with_markup_and_entities_is_stored_as_its_text(wordpress, tmp_path,
                                                                   rest) -> None:
     post = wordpress.add_post("Santé & quartiers <script>alert(1)</script>: « 5 < 6 » "
