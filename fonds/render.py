@@ -10,6 +10,7 @@ from fonds.engines.base import Mode, SearchRequest, SearchResult
 from fonds.highlight import plain
 from fonds.taxonomy import departement_label
 from fonds.text import printable
+from fonds.ui_model import size_fr
 
 MODE_LABELS = {Mode.KEYWORD: "mots exacts", Mode.SEMANTIC: "sens proche", Mode.HYBRID: "mixte"}
 
@@ -158,8 +159,8 @@ def format_crawl(reports: Sequence[CrawlReportView]) -> str:
                 f"modifiés, {c.get('unchanged', 0)} inchangés, {c.get('gone', 0)} retirés, "
                 f"{c.get('failed', 0)} en échec ; {c.get('missing', 0)} absents cette fois ; "
                 f"{c.get('articles', 0)} articles lus.")
-        lines.append(f"  {c.get('requests', 0)} requêtes ; pages {_size(c.get('bytes_pages', 0))}"
-                     f", fichiers {_size(c.get('bytes', 0))} téléchargés.")
+        lines.append(f"  {c.get('requests', 0)} requêtes ; pages {size_fr(c.get('bytes_pages', 0))}"
+                     f", fichiers {size_fr(c.get('bytes', 0))} téléchargés.")
         if not report.failed and not report.healthy and report.reason:
             lines.append(f"  Aucune absence comptée : {report.reason}.")
         if report.refused:
@@ -173,9 +174,3 @@ def format_crawl(reports: Sequence[CrawlReportView]) -> str:
         if report.log and (report.failed or not report.healthy):
             lines.append(f"  Journal détaillé (anglais) : {report.log}")
     return printable("\n".join(lines))
-
-
-def _size(count: int) -> str:
-    if count >= 1e6:
-        return f"{count / 1e6:.1f} Mo".replace(".", ",")
-    return f"{count / 1e3:.0f} ko"

@@ -7,6 +7,7 @@ from typing import Any
 
 from fonds.catalog import Catalog
 from fonds.models import RunKind
+from fonds.ui_model import size_fr
 
 RUN_LABELS = {"crawl": "collecte", "ingest": "indexation", "import": "import",
               "reindex": "réindexation"}
@@ -74,8 +75,8 @@ def format_counts(counts: dict[str, int]) -> str:
     parts = []
     for key, value in counts.items():
         if key in ("bytes", "bytes_pages"):
-            what = " de pages" if key == "bytes_pages" else ""
-            parts.append(f"{value / 1e6:.1f} Mo{what}".replace(".", ","))
+            what = "pages" if key == "bytes_pages" else "fichiers"
+            parts.append(f"{what} {size_fr(value)}")
         else:
             parts.append(f"{COUNT_LABELS.get(key, key)} {value}")
     return ", ".join(parts)
