@@ -43,7 +43,7 @@ MAX_PASSAGE_HITS = 20_000  # the widening stops here, whatever the page
 # lower by words can still come up by meaning (tuned with the old engine's `need + 100`).
 HYBRID_KEYWORD_MARGIN = 100
 SUGGEST_CANDIDATES = 20_000
-IN_DOMAIN_BY_TYPOS = False  # archive words sharing a first letter, read for « did you mean »
+IN_DOMAIN_NEEDS_EVERY_WORD = True  # archive words sharing a first letter, read for « did you mean »
 
 class Searcher:
     def __init__(self, gen: Generation, config: ranking.RankingConfig, floor: SimilarityFloor
@@ -139,12 +139,13 @@ class Searcher:
         if not any_word.any():
             return any_word, False
         typed = self._doc_mask(run, self.build.match_typed(run.parsed, ranking.DOCUMENT))
-        if typed.any():
-            return any_word, True
         if len(run.parsed.slots) == 1:
-            return any_word, IN_DOMAIN_BY_TYPOS
+            return any_word, bool(typed.any())
         every = self._doc_mask(run, self.build.match_all(run.parsed, ranking.DOCUMENT))
-        return every, IN_DOMAIN_BY_TYPOS
+        if typed.any():
+            # In the domain when some document has every word, or (looser) a word as typed.
+            return any_word, bool(every.any()) or not IN_DOMAIN_NEEDS_EVERY_WORD
+        return every, False
 
     def _semantic_set(self, run: Run, vector: np.ndarray, words_found: bool = False
                       ) -> np.ndarray:
