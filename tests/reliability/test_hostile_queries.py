@@ -98,7 +98,7 @@ def test_the_ui_answers_and_escapes(archive, monkeypatch, name: str) -> None:
     monkeypatch.setenv("FONDS_DATA_DIR", str(config.data_dir))
     monkeypatch.setenv("FONDS_OCR", "false")
     st.cache_resource.clear()
-    at = AppTest.from_file(str(ROOT / "search_ui" / "app.py"), default_timeout=120)
+    at = AppTest.from_file(str(ROOT / "search_ui" / "main.py"), default_timeout=120)
     at.query_params["q"] = QUERIES[name]
     at.run()
     assert not at.exception
