@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from fonds.catalog_crawl import CrawlCatalog, now
+from fonds.catalog_ingest import IngestCatalog, json_dict, json_list
 from fonds.catalog_schema import MIGRATIONS, SCHEMA_VERSION
 from fonds.errors import FondsError, read_only_error
 from fonds.models import (
@@ -26,7 +27,6 @@ from fonds.models import (
     FailureKind,
     Observation,
     Outcome,
-    PassageRecord,
     Run,
     RunKind,
 )
@@ -59,23 +59,7 @@ def clean_observation(obs: Observation) -> Observation:
         error=None if obs.error is None else (clean_text(obs.error, 500) or "erreur"))
 
 
-def _json_dict(cell: str | None) -> dict[str, Any]:
-    try:
-        value = json.loads(cell or "{}")
-    except json.JSONDecodeError:
-        return {}
-    return value if isinstance(value, dict) else {}
-
-
-def _json_list(cell: str | None) -> list[Any]:
-    try:
-        value = json.loads(cell or "[]")
-    except json.JSONDecodeError:
-        return []
-    return value if isinstance(value, list) else []
-
-
-class Catalog(CrawlCatalog):
+class Catalog(CrawlCatalog, IngestCatalog):
     """Read and write the catalog. One instance per thread; cheap to open."""
 
     def __init__(self, path: Path) -> None:
@@ -164,7 +148,7 @@ class Catalog(CrawlCatalog):
                     None, obs.sha256):
                 # A redirect's two ends are one address: the pair changes together.
                 pair = {str(obs.meta.get("final_url") or ""),
-                        str(_json_dict(doc["meta"]).get("final_url") or "")}
+                        str(json_dict(doc["meta"]).get("final_url") or "")}
                 others = [r for r in db.execute(
                     "SELECT url FROM urls WHERE doc_id = ? AND url != ? ORDER BY first_seen,"
                     " url", (doc["id"], obs.url)).fetchall() if r["url"] not in pair]
@@ -315,23 +299,23 @@ class Catalog(CrawlCatalog):
             title=row["title"],
             source=row["source"],
             doc_type=row["doc_type"],
-            themes=tuple(_json_list(row["themes"])),
-            departements=tuple(_json_list(row["departements"])),
+            themes=tuple(json_list(row["themes"])),
+            departements=tuple(json_list(row["departements"])),
             published=row["published"],
             first_seen=row["first_seen"],
             last_seen=row["last_seen"],
             status=DocStatus(row["status"]),
             extraction_status=ExtractionStatus(row["extraction_status"]),
             error=row["error"],
-            meta=_json_dict(row["meta"]),
+            meta=json_dict(row["meta"]),
             ingested_sha256=row["ingested_sha256"],
             indexed=bool(row["indexed"]),
             pages=row["pages"],
             language=row["language"],
-            notes=tuple(_json_list(row["notes"])),
+            notes=tuple(json_list(row["notes"])),
             auto_title=row["auto_title"],
-            auto_themes=tuple(_json_list(row["auto_themes"])),
-            auto_departements=tuple(_json_list(row["auto_departements"])),
+            auto_themes=tuple(json_list(row["auto_themes"])),
+            auto_departements=tuple(json_list(row["auto_departements"])),
             auto_doc_type=row["auto_doc_type"],
             auto_published=row["auto_published"],
             failure_kind=FailureKind(row["failure_kind"]) if row["failure_kind"] else None,
@@ -410,59 +394,3 @@ class Catalog(CrawlCatalog):
             )
             for r in self.db.execute(query, (*params, limit))
         ]
-
-    def passage_count(self) -> int:
-        return int(self.db.execute("SELECT COUNT(*) FROM passages").fetchone()[0])
-
-    JSON_COLUMNS = ("themes", "departements", "meta", "notes", "auto_themes",
-                    "auto_departements")
-
-    def damaged_ids(self) -> list[str]:
-        """Documents with a JSON cell that does not parse: read as empty (one bad row
-        must not stop every command), and named by `fonds status` with the way back."""
-        invalid = " OR ".join(f"NOT json_valid({c})" for c in self.JSON_COLUMNS)
-        return [r[0] for r in self.db.execute(f"SELECT id FROM documents WHERE {invalid}")]
-
-    def searchable_ids(self) -> set[str]:
-        """Active documents with extracted passages: what the index must hold."""
-        rows = self.db.execute(
-            "SELECT DISTINCT d.id FROM documents d JOIN passages p ON p.doc_id = d.id"
-            " WHERE d.status = ?", (DocStatus.ACTIVE,))
-        return {r[0] for r in rows}
-
-    # -- ingest ------------------------------------------------------------------
-
-    def passages(self, doc_id: str) -> list[PassageRecord]:
-        rows = self.db.execute(
-            "SELECT * FROM passages WHERE doc_id = ? ORDER BY position", (doc_id,))
-        return [PassageRecord(r["id"], r["doc_id"], r["position"], r["page"], r["heading"],
-                              r["text"], r["text_hash"], bool(r["ocr"]),
-                              tuple((int(a), int(b)) for a, b in _json_list(r["page_breaks"])))
-                for r in rows]
-
-    def save_ingest(self, doc_id: str, sha256: str | None, passages: Sequence[PassageRecord],
-                    fields: Mapping[str, Any]) -> None:
-        """Record one document's ingest in one transaction: its passages and what was
-        found. Called after the index commit, so a crash in between only means redoing it."""
-        allowed = {"extraction_status", "error", "pages", "language", "notes", "auto_title",
-                   "auto_themes", "auto_departements", "auto_doc_type", "auto_published",
-                   "indexed", "status", "failure_kind", "failed_attempts"}
-        assert set(fields) <= allowed, set(fields) - allowed
-        values = {k: json.dumps(list(v)) if isinstance(v, tuple | list) else v
-                  for k, v in fields.items()}
-        values |= {"ingested_sha256": sha256, "ingested_at": now()}
-        with self.transaction() as db:
-            db.execute("DELETE FROM passages WHERE doc_id = ?", (doc_id,))
-            db.executemany(
-                "INSERT INTO passages (id, doc_id, position, page, heading, text, text_hash, ocr,"
-                " page_breaks) VALUES (?,?,?,?,?,?,?,?,?)",
-                [(p.id, p.doc_id, p.position, p.page, p.heading, p.text, p.text_hash,
-                  int(p.ocr), json.dumps([list(b) for b in p.page_breaks])) for p in passages])
-            assignments = ", ".join(f"{name} = ?" for name in values)
-            db.execute(f"UPDATE documents SET {assignments} WHERE id = ?",
-                       (*values.values(), doc_id))
-
-    def set_indexed(self, doc_ids: Sequence[str], indexed: bool) -> None:
-        with self.transaction() as db:
-            db.executemany("UPDATE documents SET indexed = ? WHERE id = ?",
-                           [(int(indexed), d) for d in doc_ids])

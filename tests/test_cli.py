@@ -34,11 +34,14 @@ def test_every_command_has_help_with_an_example_and_is_in_readme(name: str) -> N
 def test_status_on_an_empty_archive(fonds: Fonds) -> None:
     result = fonds("status", "--json")
     assert result.exit_code == 0
-    assert json.loads(result.output) == {
+    report = json.loads(result.output)
+    assert report == {
         "documents": {"total": 0, "active": 0, "gone": 0, "failed": 0},
         "passages": 0,
         "runs": [],
         "failures": [],
+        "index": {"passages": 0, "documents": 0, "catalog_passages": 0, "missing": [],
+                  "error": None},
     }
     text = fonds("status")
     assert "Aucune exécution" in text.output
