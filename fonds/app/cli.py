@@ -160,6 +160,8 @@ def update(ctx: click.Context) -> None:
     runs, report = archive_of(ctx).update(say=say)
     echo(format_crawl(runs))
     echo(format_ingest(report))
+    if any(run.failed for run in runs):  # the schedule logs « en échec » for this run
+        sys.exit(1)
 
 
 @cli.command("schedule")
