@@ -7,6 +7,7 @@ traceback. Nothing printed carries a control character from a document (terminal
 from __future__ import annotations
 
 import json
+import math
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -182,6 +183,14 @@ def schedule(ctx: click.Context, every: str, runs: int | None) -> None:
     run_schedule(seconds, settings_of(ctx), echo, runs)
 
 
+def _finite_ratio(value: float | None) -> float | None:
+    """FloatRange lets NaN through (every comparison with it is false)."""
+    if value is not None and not math.isfinite(value):
+        raise click.BadParameter("un nombre entre 0 et 1 est attendu",
+                                 param_hint="'--semantic-ratio'")
+    return value
+
+
 @cli.command("search")
 @click.argument("query")
 @click.option("--theme", multiple=True, help="Theme name (repeatable).")
@@ -193,6 +202,7 @@ def schedule(ctx: click.Context, every: str, runs: int | None) -> None:
 @click.option("--mode", type=click.Choice(["keyword", "semantic", "hybrid"]), default="hybrid",
               show_default=True, help="Words, meaning, or both.")
 @click.option("--semantic-ratio", type=click.FloatRange(0, 1), default=None,
+              callback=lambda ctx, param, value: _finite_ratio(value),
               help="Hybrid weight of meaning, 0 to 1 (default from the index settings).")
 @click.option("--sort", type=click.Choice(["relevance", "date"]), default="relevance",
               show_default=True)
@@ -214,8 +224,6 @@ def search(ctx: click.Context, query: str, theme: tuple[str, ...], departement: 
     from fonds.render import format_result
     from fonds.search import build_filters, result_json
 
-    if semantic_ratio is not None and semantic_ratio != semantic_ratio:  # NaN
-        raise FondsError("--semantic-ratio doit être un nombre entre 0 et 1")
     archive = archive_of(ctx)
     filters = build_filters(theme, departement, doc_type, source, year_from, year_to)
     archive.searcher.check_filters(filters)

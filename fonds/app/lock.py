@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from fonds.errors import FondsError
+from fonds.errors import FondsError, read_only_error, storage_error
 
 LOCK_NAME = "write.lock"
 
@@ -31,9 +31,13 @@ def _holder() -> str:
 @contextmanager
 def writer_lock(data_dir: Path, say: Callable[[str], None] = lambda m: None) -> Iterator[None]:
     """Hold the data dir's writer lock, or fail at once with who holds it."""
-    data_dir.mkdir(parents=True, exist_ok=True)
     path = data_dir / LOCK_NAME
-    handle = path.open("a+")
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        handle = path.open("a+")
+    except OSError as exc:
+        storage = read_only_error(data_dir, "le verrou d'écriture ne peut y être posé")
+        raise (storage or storage_error(exc) or exc) from None
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
