@@ -2,9 +2,10 @@
 
 Nearest-neighbour search always has neighbours; without a floor, meaning adds every document
 to every answer. A passage matches a query when its cosine similarity is at least `absolute`
-and within `relative` of the best passage's. A query some of whose words the archive has is
-in its domain: meaning then needs only `in_domain` (e5 scores a query's neighbours around a
-baseline of its own; with no word in common, meaning alone must be strong evidence). The
+and within `relative` of the best passage's. A query whose words some document has, all of
+them, is in the archive's domain: meaning then needs only `in_domain` (e5 scores a query's
+neighbours around a baseline of its own; without the words, meaning alone must be strong
+evidence). The
 numbers depend on the embedder (e5 scores
 are compressed into a narrow band), so they are calibrated per model on ../shared/eval
 (benchmarks/calibrate_floor.py prints the distributions) and recorded in the index meta
@@ -25,7 +26,7 @@ META_KEY = "similarity_floor"
 class SimilarityFloor:
     absolute: float  # cosine below which nothing is a match
     relative: float  # how far below the best passage a match may be (cosine points)
-    in_domain: float | None = None  # the absolute floor when the query's words are found
+    in_domain: float | None = None  # the absolute floor when a document has every word
 
     def threshold(self, best: float, words_found: bool = False) -> float:
         floor = self.absolute
