@@ -6,7 +6,7 @@ value is a bincount over the matched documents, whatever the number of passages.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -65,16 +65,6 @@ class DocTable:
         if filters.year_to is not None:
             mask &= (self.years <= filters.year_to) & (self.years > 0)
         return mask
-
-    def selected(self, mask: np.ndarray | None) -> list[str] | None:
-        if mask is None:
-            return None
-        return [self.ids[i] for i in np.flatnonzero(mask)]
-
-    def facet_counts(self, matched: Collection[str]) -> dict[str, dict[str, int]]:
-        chosen = np.zeros(len(self.ids), dtype=bool)
-        chosen[[self.index[d] for d in matched if d in self.index]] = True
-        return self.facet_counts_mask(chosen)
 
     def facet_counts_mask(self, chosen: np.ndarray) -> dict[str, dict[str, int]]:
         """Documents per value of every facet, among the chosen documents (a mask)."""

@@ -163,35 +163,8 @@ class VectorStore:
         scores = self._matrix @ query.astype(np.float32, copy=False).ravel()
         return scores, self._row_docs, self._code_docs
 
-    def rows_of(self, doc_code: int) -> np.ndarray:
-        return np.flatnonzero(self._row_docs == doc_code)
-
     def passage_id(self, row: int) -> str:
         return self._ids[row]
-
-    def search(self, query: np.ndarray, k: int, allowed_docs: Collection[str] | None = None,
-               exclude_docs: Collection[str] = ()) -> list[tuple[str, str, float]]:
-        """Top k (passage id, doc id, cosine) among passages of the allowed documents."""
-        if self._matrix is None:
-            self._build()
-        assert self._matrix is not None
-        if not self._ids:
-            return []
-        scores = self._matrix @ query.astype(np.float32, copy=False)
-        if allowed_docs is not None or exclude_docs:
-            mask = np.ones(len(self._ids), dtype=bool)
-            if allowed_docs is not None:
-                codes = [self._doc_codes[d] for d in allowed_docs if d in self._doc_codes]
-                mask = np.isin(self._row_docs, np.array(codes, dtype=np.int32))
-            for doc in exclude_docs:
-                if doc in self._doc_codes:
-                    mask &= self._row_docs != self._doc_codes[doc]
-            scores = np.where(mask, scores, -np.inf)
-        k = min(k, len(self._ids))
-        top = np.argpartition(-scores, k - 1)[:k]
-        top = top[np.argsort(-scores[top], kind="stable")]
-        return [(self._ids[i], self._doc_of[self._ids[i]], float(scores[i]))
-                for i in top if np.isfinite(scores[i])]
 
     def doc_vector(self, doc_id: str) -> np.ndarray | None:
         rows = [self._vectors[p] for p in sorted(self._by_doc.get(doc_id, ()))]
