@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pytest
@@ -35,6 +36,31 @@ def run_fonds(env: dict[str, str], *args: str, timeout: float = 600
     """`python -m fonds ARGS` in a child process, from the checkout, output captured."""
     return subprocess.run([sys.executable, "-m", "fonds", *args], env=env, cwd=ROOT,
                           capture_output=True, text=True, timeout=timeout)
+
+
+def free_port(hosts: Iterable[str] = ("127.0.0.1",), candidates: Iterable[int] = ()) -> int:
+    """A TCP port free on every one of `hosts`: the first free of `candidates`, else one
+    the system picks (tried a few times, the other hosts may hold it)."""
+    tries = list(candidates) or [0] * 50
+    for wanted in tries:
+        with socket.socket() as probe:
+            try:
+                probe.bind((next(iter(hosts)), wanted))
+            except OSError:
+                continue
+            port = int(probe.getsockname()[1])
+        if all(_bindable(host, port) for host in hosts):
+            return port
+    pytest.skip(f"no port free on {', '.join(hosts)}")
+
+
+def _bindable(host: str, port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
 
 
 def need_shared(path: Path) -> Path:

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from fonds.catalog import Catalog
 from fonds.app.cli import cli
+from fonds.catalog import Catalog
 from fonds.engines.embedded import EmbeddedEngine
 from fonds.importer import import_paths
 from fonds.models import DocStatus, ExtractionStatus

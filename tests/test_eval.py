@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from fonds.catalog import Catalog
 from fonds.app.evaluation import metrics
+from fonds.catalog import Catalog
 from tests.conftest import Fonds
 
 

@@ -14,15 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, child_env, run_fonds
+from tests.conftest import ROOT, child_env, free_port, run_fonds
 
 pytestmark = pytest.mark.slow
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _children(pid: int) -> list[int]:
@@ -39,7 +33,7 @@ def _children(pid: int) -> list[int]:
 
 
 def test_sigterm_to_fonds_serve_leaves_no_streamlit_behind(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     env = child_env(FONDS_DATA_DIR=str(tmp_path / "data"), FONDS_EMBEDDER="none",
                     FONDS_MEILI_KEY="master-key-of-the-shell")
     proc = subprocess.Popen([sys.executable, "-m", "fonds", "serve", "--port", str(port)],

@@ -8,7 +8,6 @@ address: document ids are hashes of URLs.
 from __future__ import annotations
 
 import json
-import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,23 +20,14 @@ from fonds.catalog import Catalog
 from fonds.models import DocStatus, ExtractionStatus, Link, Observation
 from replica.content import ARTICLES
 from replica.server import ServedSite, SiteState
+from tests.conftest import free_port as shared_free_port
 from tests.conftest import run_fonds
-from tests.crawler.test_crawl import fonds_env, last_crawl
+from tests.replica_env import fonds_env, last_crawl
 
 
 def free_port() -> int:
     """A port free on both replica addresses (127.0.0.1 and 127.0.0.2)."""
-    for _ in range(50):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
-        with socket.socket() as other:
-            try:
-                other.bind(("127.0.0.2", port))
-            except OSError:
-                continue
-        return port
-    raise RuntimeError("no port free on 127.0.0.1 and 127.0.0.2")
+    return shared_free_port(("127.0.0.1", "127.0.0.2"))
 
 
 class Down(BaseHTTPRequestHandler):

@@ -30,7 +30,7 @@ from fonds.search import SearchService
 from fonds.settings import load_settings
 from replica.server import ServedSite, SiteState
 from tests.conftest import CORPUS_PDFS, ROOT, child_env, ingest_dir, need_shared, run_fonds
-from tests.crawler.test_crawl import fonds_env
+from tests.replica_env import fonds_env
 
 pytestmark = pytest.mark.slow
 

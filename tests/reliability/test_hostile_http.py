@@ -18,7 +18,7 @@ from replica.content import ARTICLES
 from replica.server import ServedSite, SiteState, article_path
 from tests import hostile_site as hostile
 from tests.conftest import run_fonds
-from tests.crawler.test_crawl import fonds_env, last_crawl
+from tests.replica_env import fonds_env, last_crawl
 
 MAX_FILE_MB = 5
 

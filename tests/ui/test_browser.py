@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -23,6 +22,7 @@ import pytest
 
 from search_ui.french import ENGLISH
 from tests.conftest import CORPUS_PDFS, ROOT, child_env, need_shared, run_fonds
+from tests.conftest import free_port as shared_free_port
 
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -34,14 +34,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 def free_port() -> int:
-    for port in PORTS:
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    pytest.skip("no free port in 8601-8650")
+    return shared_free_port(candidates=PORTS)
 
 
 def sql(data_dir: Path, statement: str) -> list[tuple]:

@@ -55,8 +55,31 @@ def wait_for(check, what: str, limit_s: float = 60.0) -> None:
         time.sleep(0.1)
 
 
-class MariaDB:
-    """mariadbd on a unix socket only (no TCP), data in `root/mysql`."""
+class Child:
+    """A server run as our child process, in its own session; stopped with SIGTERM."""
+
+    process: subprocess.Popen[bytes] | None = None
+    STOP_TIMEOUT_S = 60.0
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def stop(self) -> None:
+        """A clean shutdown (SIGTERM), waited for."""
+        if self.process is None:
+            return
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            self.process.wait(timeout=self.STOP_TIMEOUT_S)
+        self.process = None
+
+
+class MariaDB(Child):
+    """mariadbd on a unix socket only (no TCP), data in `root/mysql`. Stopping it is the
+    outage: WordPress then answers 500."""
+
+    STOP_TIMEOUT_S = 120.0
 
     def __init__(self, root: Path) -> None:
         self.datadir = root / "mysql"
@@ -91,19 +114,6 @@ class MariaDB:
             raise RuntimeError(f"mariadbd exited; see {self.log}")
         return subprocess.run(["mariadb-admin", f"--socket={self.socket}", "ping"],
                               capture_output=True).returncode == 0
-
-    @property
-    def running(self) -> bool:
-        return self.process is not None and self.process.poll() is None
-
-    def stop(self) -> None:
-        """A clean shutdown (SIGTERM), waited for: WordPress then answers 500."""
-        if self.process is None:
-            return
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            self.process.wait(timeout=120)
-        self.process = None
 
     def sql(self, statement: str, database: str = "") -> str:
         args = ["mariadb", f"--socket={self.socket}", "--batch", "--skip-column-names"]
@@ -180,7 +190,7 @@ DirectoryIndex index.php index.html
 """
 
 
-class Apache:
+class Apache(Child):
     """apache2 -DFOREGROUND with its own config: 127.0.0.1:`port` only, WordPress at /."""
 
     def __init__(self, root: Path, port: int) -> None:
@@ -215,13 +225,6 @@ class Apache:
             return False
         return True
 
-    def stop(self) -> None:
-        if self.process is None:
-            return
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            self.process.wait(timeout=60)
-        self.process = None
 
 
 def port_in_use(port: int) -> bool:
