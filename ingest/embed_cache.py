@@ -75,8 +75,7 @@ class EmbeddingCache:
 
 
 def embed_texts(embedder: Embedder, cache: EmbeddingCache, texts: Sequence[str],
-                batch_size: int = 32, on_batch: Callable[[int], None] = lambda n: None
-                ) -> tuple[np.ndarray, int]:
+                batch_size: int = 32) -> tuple[np.ndarray, int]:
     """Vectors for texts, from the cache or computed (and cached); also how many were new."""
     hashes = [text_hash(t) for t in texts]
     known = {h: v for h, v in cache.get(embedder.info.id, hashes).items()
@@ -88,7 +87,6 @@ def embed_texts(embedder: Embedder, cache: EmbeddingCache, texts: Sequence[str],
         vectors = embedder.embed_passages([by_hash[h] for h in batch], batch_size=batch_size)
         cache.put(embedder.info.id, list(zip(batch, vectors, strict=True)))
         known.update(zip(batch, vectors, strict=True))
-        on_batch(len(batch))
     if not texts:
         return np.zeros((0, embedder.info.dim), dtype=np.float32), 0
     return np.stack([known[h] for h in hashes]), len(missing)

@@ -50,7 +50,6 @@ class Enrichment:
     title: str | None
     themes: tuple[str, ...]
     departements: tuple[str, ...]
-    regions: tuple[str, ...]
     doc_type: str
     published: str | None
     language: str
@@ -173,11 +172,6 @@ def places(title: str, text: str, given: tuple[str, ...] = ()) -> tuple[str, ...
     return tuple(dict.fromkeys([*given, *found]))
 
 
-def regions(codes: tuple[str, ...]) -> tuple[str, ...]:
-    table = departements()
-    return tuple(dict.fromkeys(table[c].region for c in codes if c in table))
-
-
 # -- type, date, language, title ------------------------------------------------------------
 
 
@@ -251,7 +245,6 @@ def enrich(title: str, first_page: str, text: str, media_type: str | None,
         title=title,
         themes=themes(title, text, given_themes),
         departements=deps,
-        regions=regions(deps),
         doc_type=doc_type(title, first_page, media_type),
         published=(plausible(published) or plausible(file_date) or find_date(first_page)
                    or plausible(article_date)),

@@ -80,7 +80,7 @@ def test_enrich_prefers_the_source_values() -> None:
                    file_date="2021-01-01")
     assert found.title == "Guide des conseils citoyens"
     assert found.published == "2019-11-06"
-    assert found.departements == ("34",) and found.regions == ("Occitanie",)
+    assert found.departements == ("34",)
     assert found.doc_type == "guide"
 
 
