@@ -4,12 +4,14 @@ back from the catalog where the pipeline recorded them."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from fonds.catalog import Catalog
 from fonds.models import Run
+from fonds.text import printable
+from fonds.ui_model import size_fr
 
 
 @dataclass(frozen=True)
@@ -81,3 +83,62 @@ class CrawlReport:
 
 def crawl_reports(catalog: Catalog, runs: list[Run]) -> list[CrawlReport]:
     return [CrawlReport.from_run(run, catalog.run_details(run.id)) for run in runs]
+
+
+# -- rendering ----------------------------------------------------------------------
+
+
+LISTED = 20  # documents named per list; the rest are in `fonds status --json`
+
+
+def _listed(label: str, items: Sequence[str]) -> list[str]:
+    lines = [f"  {label} : {item}" for item in items[:LISTED]]
+    if len(items) > LISTED:
+        lines.append(f"  … et {len(items) - LISTED} autres (fonds status --json)")
+    return lines
+
+
+def _broken(link: BrokenLink) -> str:
+    where = ""
+    if link.article_url:
+        title = f"« {link.article_title} » " if link.article_title else ""
+        text = f", lien « {link.link_text} »" if link.link_text else ""
+        where = f" — dans l'article {title}({link.article_url}){text}"
+    return f"{link.url} — {link.error}{where}"
+
+
+def format_crawl(reports: Sequence[CrawlReport]) -> str:
+    """The run reports in French, for the CLI: counts, lists, broken links with their
+    article, and why a run proved nothing."""
+    """The run report of `fonds crawl`: one paragraph per source, in French."""
+    if not reports:
+        return "Aucune collecte n'a été enregistrée (voir les messages ci-dessus)."
+    lines = []
+    for report in reports:
+        c = report.counts
+        name = f" — source « {report.source} »" if report.source else ""
+        if report.failed:
+            lines.append(f"Collecte en échec{name} : {report.reason or 'rien de trouvé'}. "
+                         "Rien n'est compté absent ; le site est-il joignable ?")
+        else:
+            state = "terminée" if report.healthy else "partielle"
+            lines.append(
+                f"Collecte {state}{name} : {c.get('new', 0)} nouveaux, {c.get('changed', 0)} "
+                f"modifiés, {c.get('unchanged', 0)} inchangés, {c.get('gone', 0)} retirés, "
+                f"{c.get('failed', 0)} en échec ; {c.get('missing', 0)} absents cette fois ; "
+                f"{c.get('articles', 0)} articles lus.")
+        lines.append(f"  {c.get('requests', 0)} requêtes ; pages {size_fr(c.get('bytes_pages', 0))}"
+                     f", fichiers {size_fr(c.get('bytes', 0))} téléchargés.")
+        if not report.failed and not report.healthy and report.reason:
+            lines.append(f"  Aucune absence comptée : {report.reason}.")
+        if report.refused:
+            lines.append(f"  Aucune absence comptée : {report.refused}.")
+        lines += _listed("nouveau", report.new)
+        lines += _listed("modifié", report.changed)
+        lines += _listed("retiré", report.gone)
+        lines += _listed("lien cassé", [_broken(b) for b in report.broken_links])
+        lines += _listed("découverte en échec", report.discovery_errors)
+        lines += _listed("attention", report.warnings)
+        if report.log and (report.failed or not report.healthy):
+            lines.append(f"  Journal détaillé (anglais) : {report.log}")
+    return printable("\n".join(lines))

@@ -68,8 +68,9 @@ def demo(ctx: click.Context, no_ui: bool, port: int, site_port: int | None) -> N
     """
     from dataclasses import replace
 
+    from crawler.report import format_crawl
     from crawler.run import demo_sources
-    from fonds.render import format_crawl, format_ingest
+    from fonds.render import format_ingest
     from replica.server import DEMO_PORT, ServedSite
 
     # The replica lives on loopback: allow it for this run only, skip politeness delays,
@@ -99,7 +100,7 @@ def crawl(ctx: click.Context, source_name: str | None) -> None:
 
     Example: fonds crawl --source villes-et-territoires
     """
-    from fonds.render import format_crawl
+    from crawler.report import format_crawl
 
     reports = archive_of(ctx).crawl(source_name=source_name, say=say)
     echo(format_crawl(reports))
@@ -156,7 +157,8 @@ def update(ctx: click.Context) -> None:
 
     Example: fonds update
     """
-    from fonds.render import format_crawl, format_ingest
+    from crawler.report import format_crawl
+    from fonds.render import format_ingest
 
     runs, report = archive_of(ctx).update(say=say)
     echo(format_crawl(runs))
