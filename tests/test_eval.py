@@ -81,3 +81,22 @@ def test_reuse_searches_the_last_scratch_archive(fonds: Fonds, tmp_path: Path,
     fonds(*args)  # without --reuse: a fresh scratch archive
     with Catalog(work / "catalog.sqlite") as catalog:
         assert [str(run.kind) for run in catalog.runs()].count("ingest") == 1
+
+
+@pytest.mark.parametrize(("name", "content", "message"), [
+    ("queries.jsonl", '{"_id": "q1", "text": "ok"}\n{not json\n', "ligne 2"),
+    ("queries.jsonl", '{"_id": "q1"}\n', "ligne 1"),
+    ("queries.jsonl", "", "aucune requête"),
+    ("qrels.tsv", "query-id\tcorpus-id\tscore\nq1\td1\tbeaucoup\n", "ligne 2"),
+    ("qrels.tsv", "q1\td1\t1\nq2 d2 1\n", "ligne 2"),
+    ("qrels.tsv", "query-id\tcorpus-id\tscore\n", "aucun jugement"),
+])
+def test_malformed_eval_files_are_one_located_line(tmp_path: Path, fonds: Fonds, name: str,
+                                                   content: str, message: str) -> None:
+    corpus, queries, qrels = write_set(tmp_path)
+    (tmp_path / name).write_text(content, encoding="utf-8")
+    result = fonds("eval", "--corpus", str(corpus), "--queries", str(queries), "--qrels",
+                   str(qrels), "--work-dir", str(tmp_path / "work"))
+    assert result.exit_code == 1, result.output
+    assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "work").exists()  # refused before any import

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import math
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -26,24 +26,47 @@ K = 10
 
 
 def load_queries(path: Path) -> dict[str, str]:
+    """BEIR queries.jsonl; a malformed line is one error naming the file and the line."""
     queries = {}
-    with path.open(encoding="utf-8") as handle:
-        for line in handle:
-            if line.strip():
-                record = json.loads(line)
-                queries[str(record["_id"])] = str(record["text"])
+    for number, line in _lines(path):
+        try:
+            record = json.loads(line)
+            queries[str(record["_id"])] = str(record["text"])
+        except (ValueError, KeyError, TypeError):
+            raise FondsError(f"{path}, ligne {number} : attendu un objet JSON "
+                             '{"_id": …, "text": …}') from None
+    if not queries:
+        raise FondsError(f"{path} : aucune requête")
     return queries
 
 
 def load_qrels(path: Path) -> dict[str, dict[str, int]]:
+    """BEIR qrels.tsv (query-id, corpus-id, score); a header line is allowed."""
     qrels: dict[str, dict[str, int]] = {}
-    with path.open(encoding="utf-8") as handle:
-        for line in handle:
-            parts = line.strip().split("\t")
-            if len(parts) < 3 or not parts[2].lstrip("-").isdigit():
-                continue  # header or blank
-            qrels.setdefault(parts[0], {})[parts[1]] = int(parts[2])
+    for number, line in _lines(path):
+        parts = line.split("\t")
+        score = parts[2].strip() if len(parts) >= 3 else ""
+        if not score.lstrip("-").isdecimal() or len(score) > 6:
+            if number == 1:
+                continue  # the header
+            raise FondsError(f"{path}, ligne {number} : attendu « requête<TAB>document"
+                             "<TAB>score entier »")
+        qrels.setdefault(parts[0], {})[parts[1]] = int(score)
+    if not qrels:
+        raise FondsError(f"{path} : aucun jugement de pertinence")
     return qrels
+
+
+def _lines(path: Path) -> Iterator[tuple[int, str]]:
+    try:
+        with path.open(encoding="utf-8-sig") as handle:
+            for number, line in enumerate(handle, start=1):
+                if line.strip():
+                    yield number, line.rstrip("\n")
+    except UnicodeDecodeError as exc:
+        raise FondsError(f"{path} : n'est pas du texte UTF-8 ({exc.reason})") from None
+    except OSError as exc:
+        raise FondsError(f"{path} : illisible ({exc.strerror})") from None
 
 
 def metrics(ranked: list[str], relevant: dict[str, int]) -> dict[str, float]:
