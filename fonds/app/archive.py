@@ -219,12 +219,14 @@ class Archive:
 
     def eval(self, corpus: Path, queries: Path, qrels: Path, extra_corpus: Path | None,
              modes: Sequence[Any], work_dir: Path, limit: int | None = None,
-             say: Say = _quiet, reuse: bool = False) -> dict[str, Any]:
-        """Relevance of each mode on a BEIR set, in a scratch archive of its own."""
+             say: Say = _quiet, reuse: bool = False, no_answer: Sequence[Path] = ()
+             ) -> dict[str, Any]:
+        """Relevance of each mode on a BEIR set, in a scratch archive of its own; with
+        `no_answer`, how many results queries with no answer in the set get."""
         from fonds.app.evaluation import evaluate
 
         return evaluate(self.settings, corpus, queries, qrels, extra_corpus, list(modes),
-                        work_dir, limit, say, reuse)
+                        work_dir, limit, say, reuse, tuple(no_answer))
 
     def close(self) -> None:
         if self._service is not None:

@@ -30,13 +30,17 @@ from fonds.errors import FondsError
               help="Also write the JSON result to this file.")
 @click.option("--work-dir", type=click.Path(path_type=Path), default=None,
               help="Scratch data dir [default: benchmarks/cache/eval/<set>].")
+@click.option("--no-answer", "no_answer", multiple=True, type=click.Path(path_type=Path),
+              help="Queries (BEIR queries.jsonl) the set has no answer for: how many results "
+                   "each mode gives them (repeatable; e.g. benchmarks/no-answer/queries.jsonl).")
 @click.option("--reuse", is_flag=True,
               help="Search the scratch archive of the last run as it is (after a ranking "
                    "change: no new import or ingest).")
 @click.pass_context
 def eval_(ctx: click.Context, corpus: Path, queries: Path, qrels: Path,
           extra_corpus: Path | None, modes: str, limit: int | None, as_json: bool,
-          save: Path | None, work_dir: Path | None, reuse: bool) -> None:
+          save: Path | None, work_dir: Path | None, no_answer: tuple[Path, ...],
+          reuse: bool) -> None:
     """Relevance of each search mode against a BM25 baseline, on a BEIR-format set.
 
     The set is indexed in a scratch data dir (benchmarks/cache/eval/<set>): your archive
@@ -58,7 +62,7 @@ def eval_(ctx: click.Context, corpus: Path, queries: Path, qrels: Path,
         name = corpus.resolve().parent.name + (f"+{extra_corpus.stem}" if extra_corpus else "")
         work_dir = Path("benchmarks/cache/eval") / name
     report = archive_of(ctx).eval(corpus, queries, qrels, extra_corpus, chosen, work_dir, limit,
-                                progress, reuse)
+                                progress, reuse, no_answer)
     report["environment"] = benchmarks.environment()
     if save is not None:
         _save_json(save, report)
