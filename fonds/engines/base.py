@@ -12,7 +12,7 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from typing import Any, Protocol
 
@@ -191,7 +191,9 @@ class PassageHit:
 
 
 @dataclass(frozen=True)
-class DocHit:
+class DocFields:
+    """What a result shows of its document: the same on each of its passages."""
+
     doc_id: str
     title: str
     url: str
@@ -200,6 +202,14 @@ class DocHit:
     themes: tuple[str, ...]
     departements: tuple[str, ...]
     date: str | None
+
+    def hit(self, score: float, passages: tuple[PassageHit, ...]) -> DocHit:
+        shown = {f.name: getattr(self, f.name) for f in fields(DocFields)}
+        return DocHit(**shown, score=score, passages=passages)
+
+
+@dataclass(frozen=True)
+class DocHit(DocFields):
     score: float
     passages: tuple[PassageHit, ...]
 

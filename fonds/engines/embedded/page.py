@@ -112,8 +112,5 @@ def hits(run: Run, build: ranking.QueryBuilder, page: Ranked) -> list[DocHit]:
                 passage_id=first(doc, "passage_id"), page=first(doc, "page"),
                 position=first(doc, "position", 0), text=text, highlight=snippet,
                 score=float(passage_score)))
-        hits.append(DocHit(
-            doc_id=doc_id, title=info.title, url=info.url, source=info.source,
-            doc_type=info.doc_type, themes=info.themes, departements=info.departements,
-            date=info.date, score=float(score), passages=tuple(passages)))
+        hits.append(info.hit(float(score), tuple(passages)))
     return hits

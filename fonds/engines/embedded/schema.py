@@ -12,7 +12,7 @@ from typing import Any
 
 import tantivy
 
-from fonds.engines.base import Passage
+from fonds.engines.base import DocFields, Passage
 
 SCHEMA_VERSION = 1
 KEYWORD_FIELDS = ("doc_id", "source", "doc_type", "themes", "departements")
@@ -42,17 +42,9 @@ def build_schema() -> tantivy.Schema:
 
 
 @dataclass(frozen=True)
-class DocInfo:
+class DocInfo(DocFields):
     """Document-level fields, the same on every passage; read once per commit."""
 
-    doc_id: str
-    title: str
-    url: str
-    source: str
-    doc_type: str
-    themes: tuple[str, ...]
-    departements: tuple[str, ...]
-    date: str | None
     year: int | None
 
     def facet_values(self, facet: str) -> tuple[str, ...]:
