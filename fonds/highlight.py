@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import re
 from functools import lru_cache
+from typing import NamedTuple
 
 from fonds import french
 from fonds.query import ParsedQuery
@@ -100,8 +101,14 @@ class Matcher:
         return None
 
 
-def highlight(text: str, matcher: Matcher, crop_chars: int = CROP_CHARS) -> tuple[str, int]:
-    """(safe HTML snippet cropped around the matches, number of distinct slots in it).
+class Snippet(NamedTuple):
+    html: str  # safe HTML, cropped around the matches, matches between <mark> tags
+    slots: int  # distinct query words in it
+    start: int  # offset in the text of its first match (0 without one): the snippet's page
+
+
+def highlight(text: str, matcher: Matcher, crop_chars: int = CROP_CHARS) -> Snippet:
+    """The snippet of `text` with the most distinct query words (then most matches).
 
     Only the distinct words of the text go through the matcher (a passage repeats its
     words); then one pass keeps where the matching ones occur.
@@ -112,7 +119,7 @@ def highlight(text: str, matcher: Matcher, crop_chars: int = CROP_CHARS) -> tupl
         if slot is not None:
             hits[word] = slot
     if not hits:
-        return _crop(text, 0, crop_chars, []), 0
+        return Snippet(_crop(text, 0, crop_chars, []), 0, 0)
     found = [(m.start(), m.end(), hits[m.group()]) for m in _TOKEN.finditer(text)
              if m.group() in hits]
     # The window with the most distinct slots (then most matches), starting a bit before.
@@ -123,7 +130,7 @@ def highlight(text: str, matcher: Matcher, crop_chars: int = CROP_CHARS) -> tupl
         if score > best_score:
             best, best_score = i, score
     begin = max(0, found[best][0] - LEAD_CHARS)
-    return _crop(text, begin, crop_chars, found), best_score[0]
+    return Snippet(_crop(text, begin, crop_chars, found), best_score[0], found[best][0])
 
 
 def _crop(text: str, begin: int, size: int, found: list[tuple[int, int, int]]) -> str:

@@ -157,7 +157,7 @@ def to_passages(processed: Processed, vectors: np.ndarray | None) -> list[Passag
             title=f["title"], text=p.text, url=processed.doc.canonical_url,
             source=processed.doc.source or "", doc_type=f["doc_type"], themes=f["themes"],
             departements=f["departements"], date=f["date"], heading=p.heading,
-            vector=None if vectors is None else vectors[i]))
+            page_breaks=p.page_breaks, vector=None if vectors is None else vectors[i]))
     return out
 
 

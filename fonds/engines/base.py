@@ -85,6 +85,8 @@ class Passage:
     departements: tuple[str, ...] = ()
     date: str | None = None  # ISO date; anything else is dropped at construction
     heading: str = ""
+    # (offset, page) where a later page starts inside the text: a snippet's own page
+    page_breaks: tuple[tuple[int, int], ...] = ()
     vector: np.ndarray | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:

@@ -44,6 +44,7 @@ from fonds.engines.meili_query import (
     vector_of,
 )
 from fonds.errors import FondsError
+from fonds.models import page_at
 from fonds.settings import Settings
 
 BATCH = 1000
@@ -277,7 +278,13 @@ class MeiliEngine:
     @staticmethod
     def _passage(h: Mapping[str, Any]) -> PassageHit:
         formatted = h.get("_formatted", {})
-        return PassageHit(passage_id=h["passage_id"], page=h.get("page"),
+        text = h.get("text", "")
+        marked = str(formatted.get("text", ""))
+        first_match = marked.split("<mark>", 1)[1].split("</mark>", 1)[0] if (
+            "<mark>" in marked) else ""
+        start = max(text.find(first_match), 0) if first_match else 0
+        breaks = tuple((int(a), int(b)) for a, b in h.get("page_breaks") or ())
+        return PassageHit(passage_id=h["passage_id"], page=page_at(h.get("page"), breaks, start),
                           position=h.get("position", 0), text=h.get("text", ""),
                           highlight=formatted_snippet(formatted.get("text", h.get("text", ""))),
                           score=float(h.get("_rankingScore", 0.0)))

@@ -72,6 +72,7 @@ def to_document(p: Passage) -> dict[str, Any]:
         "text": p.text, "url": p.url, "source": p.source, "doc_type": p.doc_type,
         "themes": list(p.themes), "departements": list(p.departements), "date": p.date,
         "year": p.year, "date_key": date_key,
+        "page_breaks": [list(b) for b in p.page_breaks],
     }
     if p.vector is not None:
         doc["_vectors"] = {"default": [float(x) for x in np.asarray(p.vector).ravel()]}

@@ -448,3 +448,15 @@ def test_a_lone_typo_of_one_word_out_of_several_is_no_match(fresh: SearchEngine)
     partial = fresh.search(SearchRequest("xylophone musique "))
     assert [h.doc_id for h in partial.hits] == ["musique"]
     assert partial.partial and partial.matched_words == ("musique",)
+
+
+def test_a_snippet_says_the_page_its_words_are_on(fresh: SearchEngine) -> None:
+    """A passage that starts on page 1 and runs into page 2: a match in its page-2 part
+    says page 2 (« Voir à la page N » opens where the words are), one in its start page 1."""
+    page_one = "Introduction sur les conseils citoyens du quartier. " * 8
+    page_two = "Chiffres clés de la participation : cent vingt habitants et huit ateliers."
+    fresh.upsert([Passage("rapport", "rapport:0", 0, 1, "Rapport", page_one + page_two,
+                          page_breaks=((len(page_one), 2),))])
+    for query, page in (("ateliers habitants", 2), ("introduction", 1)):
+        result = fresh.search(SearchRequest(query, mode=Mode.KEYWORD))
+        assert [p.page for h in result.hits for p in h.passages] == [page], query

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,6 +14,7 @@ from fonds.engines.base import DocHit, Filters, PassageHit
 from fonds.engines.embedded.schema import PASSAGE, first
 from fonds.engines.embedded.storage import Generation
 from fonds.highlight import Matcher, highlight
+from fonds.models import page_at
 from fonds.query import ParsedQuery
 
 # Stored passages read per document on a page when picking its best ones.
@@ -107,10 +109,13 @@ def hits(run: Run, build: ranking.QueryBuilder, page: Ranked) -> list[DocHit]:
         passages = []
         for passage_score, doc in chosen:
             text = first(doc, "text", "")
-            snippet, _ = highlight(text, matcher)
+            snippet = highlight(text, matcher)
+            breaks = tuple((int(a), int(b)) for a, b in json.loads(first(doc, "page_breaks",
+                                                                         "[]")))
             passages.append(PassageHit(
-                passage_id=first(doc, "passage_id"), page=first(doc, "page"),
-                position=first(doc, "position", 0), text=text, highlight=snippet,
+                passage_id=first(doc, "passage_id"),
+                page=page_at(first(doc, "page"), breaks, snippet.start),
+                position=first(doc, "position", 0), text=text, highlight=snippet.html,
                 score=float(passage_score)))
         hits.append(info.hit(float(score), tuple(passages)))
     return hits

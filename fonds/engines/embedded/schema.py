@@ -7,6 +7,7 @@ words, so that totals and facet counts are counted on documents directly.
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,7 +15,7 @@ import tantivy
 
 from fonds.engines.base import DocFields, Passage
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: page breaks stored with each passage
 KEYWORD_FIELDS = ("doc_id", "source", "doc_type", "themes", "departements")
 PASSAGE, DOC = "passage", "doc"  # the two kinds of entries
 
@@ -37,6 +38,7 @@ def build_schema() -> tantivy.Schema:
     b.add_integer_field("year", stored=True, indexed=True, fast=True)
     b.add_integer_field("date_key", stored=False, indexed=False, fast=True)
     b.add_integer_field("page", stored=True)
+    b.add_text_field("page_breaks", stored=True, index_option="basic", tokenizer_name="raw")
     b.add_integer_field("position", stored=True, indexed=True, fast=True)
     return b.build()
 
@@ -98,6 +100,8 @@ def passage_entry(p: Passage) -> tantivy.Document:
                   exact=f"{p.title}\n{p.heading}\n{p.text}", position=p.position)
     if p.page is not None:
         doc.add_integer("page", p.page)
+    if p.page_breaks:
+        doc.add_text("page_breaks", json.dumps([list(b) for b in p.page_breaks]))
     return doc
 
 

@@ -23,7 +23,7 @@ from fonds.engines.base import FACETS
 from fonds.engines.doctable import DocTable
 from fonds.engines.embedded.schema import DOC, SCHEMA_VERSION, DocInfo, build_schema, doc_ord
 from fonds.engines.vectors import VectorStore
-from fonds.errors import FondsError, read_only_error
+from fonds.errors import FondsError, IndexDamaged, read_only_error
 
 WRITER_HEAP = 64_000_000  # bytes of tantivy's indexing buffer
 WRITER_THREADS = 1  # 2 cores, shared with embedding
@@ -48,7 +48,7 @@ class Generation:
             storage = read_only_error(path, "l'index doit pouvoir y poser son verrou")
             if storage is not None:
                 raise storage from None
-            raise FondsError(f"index {path} illisible ({exc})") from None
+            raise IndexDamaged(path, exc) from None
         self.index.register_tokenizer("fr", french.stemmed_analyzer())
         self.index.register_tokenizer("fr_exact", french.exact_analyzer())
         self.vectors = VectorStore(path / "vectors")
@@ -59,6 +59,11 @@ class Generation:
         self.years: tuple[int, int] | None = None
         self.stamp: tuple[int, int] | None = None
         self._meta: tuple[tuple[int, int], dict[str, Any]] | None = None
+        version = self.meta().get("schema_version", SCHEMA_VERSION)
+        if not create and isinstance(version, int) and version < SCHEMA_VERSION:
+            # An index written by an older fonds lacks fields this one reads: rebuild it.
+            raise IndexDamaged(path, ValueError(f"schéma v{version}, cette version lit "
+                                                f"v{SCHEMA_VERSION}"))
         self.refresh()
 
     @staticmethod
@@ -120,7 +125,7 @@ class Generation:
 
 
 def write_meta(path: Path, meta: Mapping[str, Any]) -> None:
-    data = {"schema_version": SCHEMA_VERSION, **meta}
+    data = {**meta, "schema_version": SCHEMA_VERSION}  # the version this code writes
     tmp = path / f".{META}.tmp"
     tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
     os.replace(tmp, path / META)
