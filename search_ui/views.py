@@ -169,6 +169,9 @@ def search_page(search: SearchService, catalog: Catalog, config: Settings) -> No
     st.query_params.from_dict(to_params(state))
     _sidebar(result, state)
     st.caption(f"{documents_found(result.total)} · {result.took_ms:.0f} ms")
+    if result.partial and result.matched_words and result.hits:
+        words = ", ".join(f"« {safe(w, 80)} »" for w in result.matched_words)
+        st.info(f"Aucun document ne contient tous vos mots — documents contenant {words} :")
     if not result.hits:
         if result.total:
             last = min(MAX_PAGE, -(-result.total // PAGE_SIZE))
@@ -209,7 +212,9 @@ def _sidebar(result: SearchResult, state: UiState) -> None:
             st.multiselect(label, options, key=key, on_change=_first_page,
                            format_func=lambda v, f=facet, c=counts: facet_label(f, v, c.get(v)),
                            placeholder="Tous", select_all=False)
-        years = sorted(int(y) for y in result.facets.get("year", {}) if str(y).isdigit())
+        # The slider spans the archive, not the current results: it can always widen.
+        years = sorted(set(result.years) if result.years else {
+            int(y) for y in result.facets.get("year", {}) if str(y).isdigit()})
         if state.years:
             years = sorted({*years, *state.years})
         if len(years) >= 2:
@@ -257,7 +262,8 @@ def _hit(hit: DocHit, doc: Document | None, state: UiState, search: SearchServic
 
 def _empty(search: SearchService, state: UiState) -> None:
     st.warning("Aucun document trouvé pour cette recherche.")
-    corrected = search.suggest(state.query) if state.query else None
+    # Meilisearch has no vocabulary to correct from (search.suggests is False there).
+    corrected = search.suggest(state.query) if state.query and search.suggests else None
     if corrected:
         st.button(f"Vouliez-vous dire « {safe(corrected, 200)} » ?", key="empty-suggest",
                   on_click=lambda: st.session_state.update(q=corrected, page=1))

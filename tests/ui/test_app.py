@@ -348,3 +348,14 @@ def test_maintenance_lists_broken_links_with_their_article(tmp_path, monkeypatch
     assert "href='javascript" not in table  # shown as text, not a link
     assert "<script>" not in table and "](http" not in table
     st.cache_resource.clear()
+
+
+def test_partial_matches_are_labelled_and_the_years_span_the_archive(app) -> None:
+    at = app(q="recette de la tarte aux pommes", mode="mots")
+    notes = [i.value for i in at.info]
+    assert total(at) > 0 and any(
+        "Aucun document ne contient tous vos mots — documents contenant « recette »" in n
+        for n in notes), notes
+    everything = app(q="", mode="mots").sidebar.slider(key="f_years")
+    narrow = app(q="aidants connect", mode="mots").sidebar.slider(key="f_years")
+    assert (narrow.min, narrow.max) == (everything.min, everything.max)
