@@ -359,3 +359,21 @@ def test_partial_matches_are_labelled_and_the_years_span_the_archive(app) -> Non
     everything = app(q="", mode="mots").sidebar.slider(key="f_years")
     narrow = app(q="aidants connect", mode="mots").sidebar.slider(key="f_years")
     assert (narrow.min, narrow.max) == (everything.min, everything.max)
+
+
+def test_results_never_read_a_stored_file(app, monkeypatch) -> None:
+    """Issue 15 §19: each result's download is a link to the streaming route, not a button
+    holding the whole file in the server's memory (12 × 40 MB for one search before)."""
+    opened: list[str] = []
+    real_read_bytes = Path.read_bytes
+
+    def spy(self: Path) -> bytes:
+        if "files" in self.parts:
+            opened.append(str(self))
+        return real_read_bytes(self)
+
+    monkeypatch.setattr(Path, "read_bytes", spy)
+    at = app(q="aidants", mode="mots")
+    assert total(at) >= 10
+    assert not at.get("download_button") and not opened
+    assert any("/copie/" in h for h in hrefs(at, "Télécharger"))
