@@ -23,6 +23,7 @@ from fonds.highlight import MARK_END, MARK_START
 from fonds.models import DocStatus, Document, ExtractionStatus
 from fonds.search import build_filters
 from fonds.taxonomy import departement_label
+from fonds.text import one_line
 
 PAGE_SIZE = 20
 # Bounds of what a URL may ask: a page beyond MAX_PAGE, a year outside YEARS, a 20-digit
@@ -185,8 +186,6 @@ def suggestions(state: UiState, total_without_filters: int | None) -> list[str]:
 # could read as syntax becomes a character reference: the browser shows the character,
 # neither parser sees it. Works the same inside st.markdown text and inside our HTML blocks.
 _MARKUP = {ch: f"&#{ord(ch)};" for ch in "&<>\"'`*_[](){}!#|~:$\\+-=^.%@/"}
-_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069]")
-_SPACES = re.compile(r"\s+")
 # Linkifiers turn « http://… », « www.… » and « a@b.fr » in plain text into links: a word
 # joiner (invisible) keeps them text.
 _AUTOLINK = re.compile(r"(?i)(?<=[a-z]:)(?=//)|(?<=www)(?=\.)|(?=@)")
@@ -196,7 +195,7 @@ JOINER = "\u2060"
 def safe(value: object, limit: int = 500, strip: bool = True) -> str:
     """A document-derived value as inert text for st.markdown and HTML blocks: no tag, no
     link, no image, no directive; one line (a blank line would end an HTML block)."""
-    text = _SPACES.sub(" ", _CONTROLS.sub("", "" if value is None else str(value)))
+    text = one_line(value)
     text = text.strip() if strip else text
     if len(text) > limit:
         text = text[: limit - 1] + "…"
@@ -213,7 +212,7 @@ def safe_highlight(highlight: str) -> str:
 
 def plain_text(value: object, limit: int = 500) -> str:
     """For widgets that show text as text (options, dataframes): control characters out."""
-    text = _SPACES.sub(" ", _CONTROLS.sub("", "" if value is None else str(value))).strip()
+    text = one_line(value).strip()
     return text[: limit - 1] + "…" if len(text) > limit else text
 
 
