@@ -98,19 +98,20 @@ def bench(ctx: click.Context, what: str, passages: int, no_model: bool, corpus: 
     Example: fonds bench search --passages 100000 --json
     """
     from fonds.app import bench as benchmarks
+    from fonds.app import bench_pipeline
 
     settings = settings_of(ctx)
     progress = (lambda m: None) if as_json else say
     if what == "crawl":
-        report = benchmarks.bench_crawl(Path("benchmarks/cache/crawl"), progress)
-        text = benchmarks.format_crawl(report)
+        report = bench_pipeline.bench_crawl(Path("benchmarks/cache/crawl"), progress)
+        text = bench_pipeline.format_crawl(report)
     elif what == "ingest":
         corpus = corpus or Path("../shared/corpus/pdfs")
         if not corpus.is_dir():
             raise FondsError(f"corpus introuvable : {corpus} (option --corpus)")
-        report = benchmarks.bench_ingest(corpus, Path("benchmarks/cache/ingest"), settings.ocr,
+        report = bench_pipeline.bench_ingest(corpus, Path("benchmarks/cache/ingest"), settings.ocr,
                                          "none" if no_model else settings.embedder, progress)
-        text = benchmarks.format_ingest(report)
+        text = bench_pipeline.format_ingest(report)
     else:
         embed = None
         if not no_model:
