@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -141,14 +142,21 @@ class QueryBuilder:
                                             True, True))
         return _should(parts) if parts else None
 
-    def keyword(self, parsed: ParsedQuery) -> tantivy.Query:
+    def keyword(self, parsed: ParsedQuery, corrected: Mapping[str, str] | None = None
+                ) -> tantivy.Query:
         """Only Should clauses: a document matches when any slot does (partial matches are
-        the fallback)."""
+        the fallback). `corrected`: query words the archive has nowhere as typed, with the
+        archive's nearest word; that word is what the user meant, so it scores as typed,
+        BM25 included (« discrimnation emploi » ranks the discrimination fiches by
+        « discrimination », not below a guide that only says « mode d'emploi »)."""
+        corrected = corrected or {}
         c = self.config
         clauses: list[tuple[tantivy.Occur, tantivy.Query]] = []
         either_of: list[tantivy.Query] = []
         for slot in parsed.slots:
-            exact = self.exact(slot)
+            word = slot.terms[0].word if len(slot.terms) == 1 else ""
+            exact = (self._exact_term(french.stem(corrected[word])) if word in corrected
+                     else self.exact(slot))
             loose = self.loose(slot)
             either = exact if loose is None else _should([exact, loose])
             either_of.append(either)

@@ -116,6 +116,17 @@ def test_a_typo_counts_as_a_matched_word(fresh: SearchEngine) -> None:
     assert ids(fresh, "discrimnation emploi") == ["fiche", "guide"]
 
 
+def test_a_misspelt_word_ranks_by_the_word_it_means(fresh: SearchEngine) -> None:
+    fresh.upsert([
+        one("guide", "Ce mode d'emploi aide les conseils citoyens à se mettre en réseau."),
+        one("fiche", "Le test de discrimination : une méthodologie à respecter."),
+        one("autre", "Les conseils citoyens se réunissent.")])
+    # One word each: « discrimnation » is nowhere as typed, so « discrimination » is what
+    # was meant and weighs as a typed word would (the demo put the « mode d'emploi » guide
+    # above both discrimination fiches).
+    assert ids(fresh, "discrimnation emploi") == ["fiche", "guide"]
+
+
 def test_words_close_together_rank_first(filled: SearchEngine) -> None:
     found = ids(filled, "politique ville ")
     assert found.index("qpv") < found.index("proximite")

@@ -36,6 +36,8 @@ class Run:
         default_factory=dict)
     semantic_passages: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
     doc_cosine: np.ndarray | None = None  # best cosine per document of the doc table
+    # Query words the archive has nowhere as typed → its nearest word (what was meant).
+    corrected: dict[str, str] = field(default_factory=dict)
 
 
 

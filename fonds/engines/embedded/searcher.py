@@ -77,6 +77,11 @@ class Searcher:
                   if t.typos and searcher.doc_freq("exact", t.word)
                   >= self.config.typo_skip_doc_freq}
         run = Run(gen, searcher, without_typos(parsed, common), request.passages_per_doc)
+        for term in parsed.terms():
+            if term.typos and not searcher.doc_freq("exact", term.word):
+                nearest = _nearest(searcher, term.word, term.typos)
+                if nearest is not None:
+                    run.corrected[term.word] = nearest
         start, end = request.window
 
         by_words, in_domain = self._keyword_set(run)
@@ -224,7 +229,8 @@ class Searcher:
 
     def _keyword_ranked(self, run: Run, filters: Filters, need: int) -> Ranked:
         """At least `need` documents (when there are), best first, passages kept."""
-        run.query = self.build.with_filters(self.build.keyword(run.parsed), filters, PASSAGE)
+        run.query = self.build.with_filters(self.build.keyword(run.parsed, run.corrected),
+                                            filters, PASSAGE)
         limit = max(need * PASSAGES_PER_DOC_GUESS, MIN_PASSAGE_HITS)
         while True:
             hits = run.searcher.search(run.query, limit=limit, count=False).hits
@@ -275,16 +281,9 @@ class Searcher:
             if not budget or word in french.stop_words() or searcher.doc_freq("exact", word):
                 out.append(word)
                 continue
-            candidates = searcher.terms_with_prefix("exact", word[:1], limit=SUGGEST_CANDIDATES)
-            best = min(((osa_distance(word, term, budget), -count, term)
-                        for term, count in candidates
-                        if abs(len(term) - len(word)) <= budget),
-                       default=None)
-            if best is not None and best[0] <= budget:
-                out.append(best[2])
-                changed = True
-            else:
-                out.append(word)
+            nearest = _nearest(searcher, word, budget)
+            out.append(nearest or word)
+            changed = changed or nearest is not None
         return " ".join(out) if changed else None
 
     def similar(self, doc_id: str, limit: int) -> list[DocHit]:
@@ -308,6 +307,16 @@ class Searcher:
         ranked = sorted(((d, items[0][1]) for d, items in run.semantic_passages.items()),
                         key=lambda kv: (-kv[1], kv[0]))
         return page.hits(run, self.build, ranked[:limit])
+
+
+def _nearest(searcher: tantivy.Searcher, word: str, budget: int) -> str | None:
+    """The archive's most frequent word within `budget` typos of `word` (same first
+    letter: a typo there is rare and the scan stays short), or None."""
+    candidates = searcher.terms_with_prefix("exact", word[:1], limit=SUGGEST_CANDIDATES)
+    best = min(((osa_distance(word, term, budget), -count, term)
+                for term, count in candidates if abs(len(term) - len(word)) <= budget),
+               default=None)
+    return best[2] if best is not None and best[0] <= budget else None
 
 
 def _selected(filters: Filters, facet: str) -> tuple[str, ...]:
