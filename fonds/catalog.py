@@ -19,6 +19,7 @@ from typing import Any
 from fonds.catalog_crawl import CrawlCatalog, now
 from fonds.catalog_ingest import IngestCatalog, json_dict, json_list
 from fonds.catalog_schema import MIGRATIONS, SCHEMA_VERSION
+from fonds.catalog_versions import VersionCatalog
 from fonds.errors import FondsError, read_only_error
 from fonds.models import (
     DocStatus,
@@ -59,7 +60,7 @@ def clean_observation(obs: Observation) -> Observation:
         error=None if obs.error is None else (clean_text(obs.error, 500) or "erreur"))
 
 
-class Catalog(CrawlCatalog, IngestCatalog):
+class Catalog(CrawlCatalog, IngestCatalog, VersionCatalog):
     """Read and write the catalog. One instance per thread; cheap to open."""
 
     def __init__(self, path: Path) -> None:
@@ -196,6 +197,7 @@ class Catalog(CrawlCatalog, IngestCatalog):
                 " doc_id = excluded.doc_id",
                 (obs.url, doc_id, stamp, stamp),
             )
+            self._track_version(db, doc_id, stamp, not obs.failed and obs.sha256 is not None)
         return outcome, doc_id
 
     def _update(
@@ -203,8 +205,11 @@ class Catalog(CrawlCatalog, IngestCatalog):
     ) -> Outcome:
         if obs.failed:
             if doc["sha256"] is not None and doc["status"] != DocStatus.FAILED:
-                # A transient failure must not lose a document we hold a copy of.
-                db.execute("UPDATE documents SET error = ? WHERE id = ?", (obs.error, doc["id"]))
+                # A transient failure must not lose a document we hold a copy of; the
+                # first one dates its disappearance (a 404 keeps the last version).
+                db.execute("UPDATE documents SET error = ?, unavailable_since ="
+                           " COALESCE(unavailable_since, ?) WHERE id = ?",
+                           (obs.error, stamp, doc["id"]))
                 return Outcome.FAILED
             db.execute(
                 "UPDATE documents SET status = ?, extraction_status = ?, error = ?,"
@@ -219,7 +224,8 @@ class Catalog(CrawlCatalog, IngestCatalog):
         extraction_failed = (not changed and doc["status"] == DocStatus.FAILED
                              and doc["extraction_status"] == ExtractionStatus.FAILED
                              and doc["failure_kind"] is not None)
-        updates: dict[str, Any] = {"last_seen": stamp, "missed_runs": 0}
+        updates: dict[str, Any] = {"last_seen": stamp, "missed_runs": 0,
+                                   "unavailable_since": None}
         if not extraction_failed:
             updates |= {"status": DocStatus.ACTIVE, "error": None}
         if doc["status"] == DocStatus.GONE and not changed:

@@ -11,6 +11,7 @@ import sqlite3
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from fonds.models import DocStatus, ExtractionStatus, Link
 
@@ -37,6 +38,10 @@ class CrawlCatalog:
 
     def transaction(self) -> AbstractContextManager[sqlite3.Connection]:
         raise NotImplementedError
+
+    if TYPE_CHECKING:  # in fonds/catalog_versions.py (declared only: the MRO must find it)
+        @staticmethod
+        def _seen_again(db: sqlite3.Connection, doc_id: str, stamp: str) -> None: ...
 
     def validators(self, url: str) -> tuple[str | None, str | None] | None:
         """ETag and Last-Modified of a URL whose file we hold, for a conditional request."""
@@ -68,6 +73,7 @@ class CrawlCatalog:
                        (stamp, row["doc_id"]))
             if revive:
                 self._revive(db, row["doc_id"])
+                self._seen_again(db, row["doc_id"], stamp)
         return str(row["doc_id"])
 
     @staticmethod
@@ -114,9 +120,10 @@ class CrawlCatalog:
                 return Absences(missing, (), (
                     f"{missing} documents sur {total} absents d'un coup (plus d'un "
                     f"{_share(max_share)}) : aucun n'est compté absent ; vérifiez le site"))
-            db.execute("UPDATE documents SET missed_runs = missed_runs + 1 WHERE source = ?"
-                       " AND last_seen < ? AND status = ?",
-                       (source, seen_since, DocStatus.ACTIVE))
+            # The first healthy crawl without it dates its disappearance.
+            db.execute("UPDATE documents SET missed_runs = missed_runs + 1, unavailable_since"
+                       " = COALESCE(unavailable_since, ?) WHERE source = ? AND last_seen < ?"
+                       " AND status = ?", (now(), source, seen_since, DocStatus.ACTIVE))
             gone = [r["canonical_url"] for r in db.execute(
                 "UPDATE documents SET status = ?, error = ? WHERE source = ? AND status = ?"
                 " AND missed_runs >= ? RETURNING canonical_url",

@@ -10,7 +10,7 @@ import json
 import sqlite3
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fonds.catalog_crawl import now
 from fonds.models import DocStatus, PassageRecord
@@ -39,6 +39,14 @@ class IngestCatalog:
 
     def transaction(self) -> AbstractContextManager[sqlite3.Connection]:
         raise NotImplementedError
+
+    if TYPE_CHECKING:  # in fonds/catalog_versions.py (declared only: the MRO must find them)
+        def _diff_cell(self, doc_id: str, sha256: str | None,
+                       passages: Sequence[PassageRecord]) -> str | None: ...
+
+        @staticmethod
+        def _store_ingest(db: sqlite3.Connection, doc_id: str, sha256: str | None,
+                          diff: str | None, pages: object) -> None: ...
 
     def passage_count(self) -> int:
         return int(self.db.execute("SELECT COUNT(*) FROM passages").fetchone()[0])
@@ -72,7 +80,9 @@ class IngestCatalog:
     def save_ingest(self, doc_id: str, sha256: str | None, passages: Sequence[PassageRecord],
                     fields: Mapping[str, Any]) -> None:
         """Record one document's ingest in one transaction: its passages and what was
-        found. Called after the index commit, so a crash in between only means redoing it."""
+        found. Called after the index commit, so a crash in between only means redoing it.
+        Passages of another version replace that version's: what changed between the two
+        is stored with the new version (fonds/catalog_versions.py)."""
         allowed = {"extraction_status", "error", "pages", "language", "notes", "auto_title",
                    "auto_themes", "auto_departements", "auto_doc_type", "auto_published",
                    "indexed", "status", "failure_kind", "failed_attempts"}
@@ -80,6 +90,7 @@ class IngestCatalog:
         values = {k: json.dumps(list(v)) if isinstance(v, tuple | list) else v
                   for k, v in fields.items()}
         values |= {"ingested_sha256": sha256, "ingested_at": now()}
+        diff = self._diff_cell(doc_id, sha256, passages)
         with self.transaction() as db:
             db.execute("DELETE FROM passages WHERE doc_id = ?", (doc_id,))
             db.executemany(
@@ -90,6 +101,7 @@ class IngestCatalog:
             assignments = ", ".join(f"{name} = ?" for name in values)
             db.execute(f"UPDATE documents SET {assignments} WHERE id = ?",
                        (*values.values(), doc_id))
+            self._store_ingest(db, doc_id, sha256, diff, fields.get("pages"))
 
     def set_indexed(self, doc_ids: Sequence[str], indexed: bool) -> None:
         with self.transaction() as db:

@@ -108,6 +108,32 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE runs ADD COLUMN details TEXT NOT NULL DEFAULT '{}'
     """,
+    # 6: versions, every content a document's URLs served (fonds/catalog_versions.py), with
+    # what changed from the text the ingest replaced (JSON, fonds/versions.py); when the
+    # document's address stopped giving it. A document held before has one version, dated
+    # by the document (when its current bytes arrived was not recorded).
+    """
+    CREATE TABLE versions (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        doc_id TEXT NOT NULL REFERENCES documents(id),
+        number INTEGER NOT NULL,
+        sha256 TEXT NOT NULL,
+        size INTEGER,
+        pages INTEGER,
+        file_path TEXT,
+        media_type TEXT,
+        first_seen TEXT NOT NULL,
+        last_seen TEXT NOT NULL,
+        diff TEXT,
+        UNIQUE (doc_id, number)
+    );
+    CREATE INDEX versions_first_seen ON versions(first_seen);
+    ALTER TABLE documents ADD COLUMN unavailable_since TEXT;
+    INSERT INTO versions (doc_id, number, sha256, size, pages, file_path, media_type,
+                          first_seen, last_seen)
+        SELECT id, 1, sha256, size, pages, file_path, media_type, first_seen, last_seen
+        FROM documents WHERE sha256 IS NOT NULL
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

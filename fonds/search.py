@@ -5,7 +5,7 @@ The CLI and the UI both go through SearchService; neither talks to an engine dir
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from fonds.embedding import Embedder, load_embedder
@@ -96,8 +96,13 @@ class SearchService:
                                      f"{choices}")
 
 
-def result_json(request: SearchRequest, result: SearchResult) -> dict[str, Any]:
-    """The `fonds search --json` shape of DESIGN.md."""
+def result_json(request: SearchRequest, result: SearchResult,
+                versions: Mapping[str, int] | None = None) -> dict[str, Any]:
+    """The `fonds search --json` shape of DESIGN.md; `versions`: how many versions each
+    hit's document has (Catalog versions), given to each hit (None: unknown)."""
+    hits = [hit.as_json() for hit in result.hits]
+    for hit in hits:
+        hit["versions"] = None if versions is None else versions.get(hit["doc_id"], 0)
     return {
         "query": request.query,
         "mode": str(request.mode),
@@ -108,6 +113,6 @@ def result_json(request: SearchRequest, result: SearchResult) -> dict[str, Any]:
         "partial": result.partial,
         "matched_words": list(result.matched_words),
         "years": list(result.years) if result.years else None,
-        "hits": [hit.as_json() for hit in result.hits],
+        "hits": hits,
         "facets": {k: dict(v) for k, v in result.facets.items()},
     }

@@ -7,7 +7,9 @@ from typing import Any
 
 from fonds.catalog import Catalog
 from fonds.models import RunKind
-from fonds.ui_model import size_fr
+from fonds.text import one_line
+from fonds.ui_model import datetime_fr, size_fr
+from fonds.versions import diff_link, summary_fr
 
 RUN_LABELS = {"crawl": "collecte", "ingest": "indexation", "import": "import",
               "reindex": "réindexation"}
@@ -57,6 +59,8 @@ def status_report(catalog: Catalog, runs: int = 10, index: IndexView | None = No
         "passages": catalog.passage_count(),
         "runs": listed,
         "failures": failures,
+        "changed": changed_documents(catalog, min((r["started"] for r in listed),
+                                                  default=None)),
     }
     damaged = catalog.damaged_ids()
     if damaged:
@@ -69,6 +73,35 @@ def status_report(catalog: Catalog, runs: int = 10, index: IndexView | None = No
                            "missing": sorted(expected - index.documents),
                            "error": index.error}
     return report
+
+
+def changed_documents(catalog: Catalog, since: str | None) -> list[dict[str, Any]]:
+    """Documents that got a new version since `since` (the oldest run listed), newest
+    first, each with what changed and the UI link to its « Ce qui a changé »."""
+    if since is None:
+        return []
+    out = []
+    for version in catalog.changed_since(since):
+        doc = catalog.document(version.doc_id)
+        if doc is None:
+            continue
+        diff = version.diff
+        out.append({
+            "doc_id": doc.id, "title": doc.display_title, "url": doc.canonical_url,
+            "version": version.number, "versions": len(catalog.versions(doc.id)),
+            "first_seen": version.first_seen,
+            "diff": None if diff is None else {"added": diff.added, "removed": diff.removed,
+                                               "changed": diff.changed},
+            "diff_error": version.diff_error, "link": diff_link(doc.id, version.number)})
+    return out
+
+
+def changed_line(entry: dict[str, Any]) -> str:
+    """« version 3 sur 3, vue le 8 février 2021 à 14 h 05 : 2 phrases ajoutées »."""
+    what = summary_fr(**entry["diff"]) if entry["diff"] is not None else \
+        entry["diff_error"] or "comparaison à venir (lancez « fonds ingest »)"
+    return f"version {entry['version']} sur {entry['versions']}, vue le " \
+           f"{datetime_fr(entry['first_seen'])} : {what}"
 
 
 def format_counts(counts: dict[str, int]) -> str:
@@ -114,6 +147,11 @@ def format_status(report: dict[str, Any]) -> str:
                 lines.append(f"    {format_counts(run['counts'])}")
     else:
         lines.append("Aucune exécution : lancez « fonds import CHEMIN » ou « fonds crawl ».")
+    if report.get("changed"):
+        lines.append(f"Documents modifiés par ces exécutions ({len(report['changed'])}) :")
+        for entry in report["changed"]:
+            lines.append(f"  « {one_line(entry['title'])[:120]} » ({one_line(entry['url'])})")
+            lines.append(f"      {changed_line(entry)}")
     if report["failures"]:
         lines.append(f"Échecs ({len(report['failures'])}) :")
         for failure in report["failures"]:

@@ -236,7 +236,11 @@ def search(ctx: click.Context, query: str, theme: tuple[str, ...], departement: 
     )
     result = archive.search(request)
     if as_json:
-        echo(json.dumps(result_json(request, result), ensure_ascii=False, indent=2))
+        from fonds.catalog_versions import version_counts
+
+        versions = version_counts(archive.settings.catalog_path,
+                                  [h.doc_id for h in result.hits])
+        echo(json.dumps(result_json(request, result, versions), ensure_ascii=False, indent=2))
     else:
         # format_result cleans every document value itself and adds its own bold escapes
         click.echo(format_result(request, result, bold=sys.stdout.isatty()))
