@@ -204,16 +204,43 @@ class DocFields:
     themes: tuple[str, ...]
     departements: tuple[str, ...]
     date: str | None
+    # The near-duplicate group (fonds/fold.py): copies of one publication share it; empty
+    # when the engine has none (the document is its own group).
+    fold: str = field(default="", kw_only=True)
 
-    def hit(self, score: float, passages: tuple[PassageHit, ...]) -> DocHit:
+    @property
+    def group(self) -> str:
+        return self.fold or self.doc_id
+
+    def copy(self) -> Copy:
+        return Copy(self.doc_id, self.url, self.source, self.date)
+
+    def hit(self, score: float, passages: tuple[PassageHit, ...],
+            copies: tuple[Copy, ...] = ()) -> DocHit:
         shown = {f.name: getattr(self, f.name) for f in fields(DocFields)}
-        return DocHit(**shown, score=score, passages=passages)
+        return DocHit(**shown, score=score, passages=passages, copies=copies)
+
+
+@dataclass(frozen=True)
+class Copy:
+    """Another publication of a result's document (a near-duplicate folded into it)."""
+
+    doc_id: str
+    url: str
+    source: str
+    date: str | None
+
+    def as_json(self) -> dict[str, Any]:
+        return {"doc_id": self.doc_id, "url": self.url, "source": self.source,
+                "date": self.date}
 
 
 @dataclass(frozen=True)
 class DocHit(DocFields):
     score: float
     passages: tuple[PassageHit, ...]
+    # The other copies of this document the engine folded into this result, oldest first.
+    copies: tuple[Copy, ...] = field(default=(), kw_only=True)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -223,6 +250,7 @@ class DocHit(DocFields):
             "score": round(self.score, 6),
             "passages": [{"page": p.page, "text": p.text, "highlight": p.highlight}
                          for p in self.passages],
+            "copies": [c.as_json() for c in self.copies],
         }
 
 

@@ -17,22 +17,26 @@ import tantivy
 
 from fonds.engines import floor as similarity
 from fonds.engines.base import FACETS, DocHit, Passage, SearchRequest, SearchResult
-from fonds.engines.embedded.schema import PASSAGE, doc_entry, passage_entry
+from fonds.engines.embedded.schema import PASSAGE, doc_entry, fold_index, passage_entry
 from fonds.engines.embedded.searcher import Searcher
 from fonds.engines.embedded.storage import Generation, IndexDir, write_meta
 from fonds.engines.ranking import DEFAULT_RANKING, RankingConfig
 from fonds.errors import FondsError, IndexDamaged, StorageError, storage_error
+from fonds.fold import FoldIndex
 
 
 class EmbeddedEngine:
     suggests = True
 
     def __init__(self, index_dir: Path, ranking: RankingConfig = DEFAULT_RANKING, *,
-                 generation: str | None = None) -> None:
+                 generation: str | None = None, fold: bool = True) -> None:
         """`generation`: work on that (new, not yet live) generation only, as a rebuild
-        does; by default the live one, followed across rebuilds."""
+        does; by default the live one, followed across rebuilds. `fold`: near-duplicates
+        are one result (groups are recorded either way)."""
         self.index_dir = index_dir
         self.ranking = ranking
+        self.fold = fold
+        self._folds: tuple[Generation, FoldIndex] | None = None  # groups, for upserts
         self.dir = IndexDir(index_dir)
         self._lock = threading.RLock()
         self._pinned = generation is not None
@@ -133,9 +137,15 @@ class EmbeddedEngine:
         for p in passages:
             writer.add_document(passage_entry(p))
             by_doc.setdefault(p.doc_id, []).append(p)
-        for items in by_doc.values():
-            writer.add_document(doc_entry(items))
-        writer.commit()
+        if self._folds is None or self._folds[0] is not gen:
+            self._folds = gen, fold_index(gen.docs)
+        try:
+            for items in by_doc.values():
+                writer.add_document(doc_entry(items, self._folds[1]))
+            writer.commit()
+        except BaseException:
+            self._folds = None  # recorded groups may be ahead of the index: read it again
+            raise
         gen.refresh(force=True)
 
     def delete_documents(self, doc_ids: Sequence[str]) -> None:
@@ -146,6 +156,9 @@ class EmbeddedEngine:
         for doc_id in doc_ids:
             writer.delete_documents_by_term("doc_id", doc_id)
         writer.commit()
+        if self._folds is not None:
+            for doc_id in doc_ids:
+                self._folds[1].remove(doc_id)
         gen.vectors.write(set(doc_ids), [], [], None)
         gen.refresh(force=True)
 
@@ -157,6 +170,7 @@ class EmbeddedEngine:
         writer = gen.open_writer()
         writer.delete_all_documents()
         writer.commit()
+        self._folds = None
         gen.vectors.write(set(gen.docs), [], [], None)
         gen.vectors.compact(live_ids=set())
         gen.refresh(force=True)
@@ -165,7 +179,7 @@ class EmbeddedEngine:
     def rebuild(self) -> Iterator[EmbeddedEngine]:
         """Fill a fresh generation; CURRENT points to it only once it is complete."""
         name = self.dir.new_generation("-new")
-        fresh = EmbeddedEngine(self.index_dir, self.ranking, generation=name)
+        fresh = EmbeddedEngine(self.index_dir, self.ranking, generation=name, fold=self.fold)
         try:
             yield fresh
             fresh.close()
@@ -202,7 +216,7 @@ class EmbeddedEngine:
         gen = self._reader()
         if gen is None or not gen.docs:
             return None
-        return Searcher(gen, self.ranking, similarity.from_meta(gen.meta()))
+        return Searcher(gen, self.ranking, similarity.from_meta(gen.meta()), fold=self.fold)
 
     def search(self, request: SearchRequest, query_vector: np.ndarray | None = None
                ) -> SearchResult:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -10,7 +11,7 @@ import numpy as np
 import tantivy
 
 from fonds.engines import ranking
-from fonds.engines.base import DocHit, Filters, PassageHit
+from fonds.engines.base import Copy, DocHit, Filters, PassageHit
 from fonds.engines.embedded.schema import PASSAGE, first
 from fonds.engines.embedded.storage import Generation
 from fonds.highlight import Matcher, highlight
@@ -81,7 +82,8 @@ def fetch(run: Run, passage_ids: list[str]) -> dict[str, dict[str, list[Any]]]:
         found[first(doc, "passage_id")] = doc
     return found
 
-def hits(run: Run, build: ranking.QueryBuilder, page: Ranked) -> list[DocHit]:
+def hits(run: Run, build: ranking.QueryBuilder, page: Ranked,
+         copies: Mapping[str, tuple[Copy, ...]] | None = None) -> list[DocHit]:
     per_doc = run.per_doc
     page_ids = [d for d, _ in page]
     # Documents on the page without passages yet: their best keyword passages (hybrid,
@@ -119,5 +121,5 @@ def hits(run: Run, build: ranking.QueryBuilder, page: Ranked) -> list[DocHit]:
                 page=page_at(first(doc, "page"), breaks, snippet.start),
                 position=first(doc, "position", 0), text=text, highlight=snippet.html,
                 score=float(passage_score)))
-        hits.append(info.hit(float(score), tuple(passages)))
+        hits.append(info.hit(float(score), tuple(passages), (copies or {}).get(doc_id, ())))
     return hits

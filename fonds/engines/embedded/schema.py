@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import tantivy
 
+from fonds import fold
 from fonds.engines.base import DocFields, Passage
 
-SCHEMA_VERSION = 2  # 2: page breaks stored with each passage
+SCHEMA_VERSION = 3  # 2: page breaks stored with each passage; 3: near-duplicate groups
 KEYWORD_FIELDS = ("doc_id", "source", "doc_type", "themes", "departements")
 PASSAGE, DOC = "passage", "doc"  # the two kinds of entries
 
@@ -40,6 +42,9 @@ def build_schema() -> tantivy.Schema:
     b.add_integer_field("page", stored=True)
     b.add_text_field("page_breaks", stored=True, index_option="basic", tokenizer_name="raw")
     b.add_integer_field("position", stored=True, indexed=True, fast=True)
+    # Document entries: the near-duplicate group and the MinHash signature it came from.
+    b.add_text_field("fold", stored=True, tokenizer_name="raw")
+    b.add_bytes_field("fold_sig", stored=True)
     return b.build()
 
 
@@ -48,6 +53,7 @@ class DocInfo(DocFields):
     """Document-level fields, the same on every passage; read once per commit."""
 
     year: int | None
+    fold_sig: bytes = field(default=b"", kw_only=True, compare=False, repr=False)
 
     def facet_values(self, facet: str) -> tuple[str, ...]:
         if facet in ("themes", "departements"):
@@ -65,7 +71,8 @@ class DocInfo(DocFields):
             url=first(doc, "url", ""), source=first(doc, "source", ""),
             doc_type=first(doc, "doc_type", ""), themes=tuple(doc.get("themes", [])),
             departements=tuple(doc.get("departements", [])), date=first(doc, "date"),
-            year=first(doc, "year"),
+            year=first(doc, "year"), fold=first(doc, "fold", ""),
+            fold_sig=first(doc, "fold_sig", b""),
         )
 
 
@@ -105,8 +112,22 @@ def passage_entry(p: Passage) -> tantivy.Document:
     return doc
 
 
-def doc_entry(passages: list[Passage]) -> tantivy.Document:
+def doc_entry(passages: list[Passage], folds: fold.FoldIndex | None = None
+              ) -> tantivy.Document:
+    """The document's entry; with `folds`, its near-duplicate group is assigned (and
+    recorded there) from its passages' signature."""
     ordered = sorted(passages, key=lambda p: p.position)
     headings = dict.fromkeys(p.heading for p in ordered if p.heading)
     words = "\n".join([ordered[0].title, *headings, *(p.text for p in ordered)])
-    return _common(ordered[0], kind=DOC, doc_text=words, doc_exact=words)
+    entry = _common(ordered[0], kind=DOC, doc_text=words, doc_exact=words)
+    if folds is not None:
+        sig = fold.signature(p.text for p in ordered)
+        entry.add_text("fold", folds.assign(ordered[0].doc_id, sig))
+        entry.add_bytes("fold_sig", sig.encode().encode("ascii"))
+    return entry
+
+
+def fold_index(docs: Mapping[str, DocInfo]) -> fold.FoldIndex:
+    """The groups and signatures of an index's documents, for the next upserts."""
+    return fold.FoldIndex({d: (fold.Signature.decode(info.fold_sig), info.group)
+                           for d, info in docs.items()})

@@ -19,6 +19,7 @@ from fonds.engines.base import (
     FACETS,
     FILTER_OF_FACET,
     MAX_WINDOW,
+    Copy,
     DocHit,
     Filters,
     Mode,
@@ -26,7 +27,7 @@ from fonds.engines.base import (
     SearchResult,
     Sort,
 )
-from fonds.engines.embedded import page
+from fonds.engines.embedded import groups, page
 from fonds.engines.embedded.page import Ranked, Run
 from fonds.engines.embedded.schema import DOC, PASSAGE
 from fonds.engines.embedded.storage import Generation
@@ -46,12 +47,14 @@ SUGGEST_CANDIDATES = 20_000
 IN_DOMAIN_NEEDS_EVERY_WORD = True  # archive words sharing a first letter, read for « did you mean »
 
 class Searcher:
-    def __init__(self, gen: Generation, config: ranking.RankingConfig, floor: SimilarityFloor
-                 ) -> None:
+    def __init__(self, gen: Generation, config: ranking.RankingConfig, floor: SimilarityFloor,
+                 fold: bool = True) -> None:
         self.gen = gen
         self.config = config
         self.floor = floor
         self.build = ranking.QueryBuilder(gen.schema, config)
+        # Near-duplicates counted and shown once (the `fold_duplicates` setting).
+        self.groups = groups.of(gen.table, gen.docs) if fold else None
 
     # -- the search ----------------------------------------------------------------------
 
@@ -92,6 +95,11 @@ class Searcher:
         allowed = gen.table.mask(request.filters)
         found = matched if allowed is None else matched & allowed
         total = int(found.sum())
+        # Copies folded away: the ranking reads as many more documents to fill the page.
+        need = end
+        if self.groups is not None:
+            folded = self.groups.count(found)
+            total, need = folded, end + total - folded
         facets = self._facets(matched, request.filters) if request.facets else {}
         partial, words = (self._partial(run, request.filters)
                           if keyword is not None and total else (False, ()))
@@ -99,20 +107,22 @@ class Searcher:
         if end <= start or not total:
             ranked: Ranked = []
         elif request.sort is Sort.DATE or parsed.is_empty:
-            ranked = self._by_date(found, end)
+            ranked = self._by_date(found, need)
         elif mode is Mode.KEYWORD:
-            ranked = self._keyword_matches(run, request.filters, found, min(end, total))
+            ranked = self._keyword_matches(run, request.filters, found,
+                                           min(need, int(found.sum())))
         else:
             sem_ranked = self._semantic_ranked(run, found)
             if mode is Mode.SEMANTIC:
                 ranked = sem_ranked
             else:
                 ranked = ranking.fuse(self._keyword_ranked(run, request.filters,
-                                                           end + HYBRID_KEYWORD_MARGIN),
+                                                           need + HYBRID_KEYWORD_MARGIN),
                                       sem_ranked, request.semantic_ratio, self.config.rrf_k)
         if mode is not Mode.SEMANTIC:  # ranking orders what matches, never adds to it
             ranked = [(d, s) for d, s in ranked if found[self.gen.table.index[d]]]
-        hits = page.hits(run, self.build, ranked[start:end])
+        ranked, copies = self.groups.fold(ranked) if self.groups is not None else (ranked, {})
+        hits = page.hits(run, self.build, ranked[start:end], copies)
         return SearchResult(total, tuple(hits), facets, _ms(started), partial=partial,
                             matched_words=words, years=gen.years)
 
@@ -191,7 +201,7 @@ class Searcher:
         for facet in FACETS:
             if filters.on(facet):
                 allowed = table.mask(filters.without(facet))
-                counts = table.facet_counts_mask(
+                counts = self._facet_counts(
                     matched if allowed is None else matched & allowed)[facet]
                 for value in _selected(filters, facet):
                     counts.setdefault(value, 0)
@@ -199,10 +209,15 @@ class Searcher:
             else:
                 if base is None:
                     allowed = table.mask(filters)
-                    base = table.facet_counts_mask(matched if allowed is None
-                                                   else matched & allowed)
+                    base = self._facet_counts(matched if allowed is None
+                                              else matched & allowed)
                 out[facet] = base[facet]
         return out
+
+    def _facet_counts(self, chosen: np.ndarray) -> dict[str, dict[str, int]]:
+        if self.groups is not None:
+            return self.groups.facet_counts(chosen)
+        return self.gen.table.facet_counts_mask(chosen)
 
     def _partial(self, run: Run, filters: Filters) -> tuple[bool, tuple[str, ...]]:
         """Whether no document has every query word; then the words some document has."""
@@ -297,7 +312,7 @@ class Searcher:
             run = Run(gen, gen.index.searcher(), parse(gen.docs[doc_id].title + " "), 1)
             ranked = [(d, s) for d, s in self._keyword_ranked(run, Filters(), limit + 1)
                       if d != doc_id]
-            return page.hits(run, self.build, ranked[:limit])
+            return self._other_documents(run, doc_id, ranked, limit)
         run = Run(gen, gen.index.searcher(), ParsedQuery("", ()), 1)
         # A document against passages: only the absolute floor (its own passages are the
         # best match and would set a relative one).
@@ -306,7 +321,17 @@ class Searcher:
         run.semantic_passages.pop(doc_id, None)
         ranked = sorted(((d, items[0][1]) for d, items in run.semantic_passages.items()),
                         key=lambda kv: (-kv[1], kv[0]))
-        return page.hits(run, self.build, ranked[:limit])
+        return self._other_documents(run, doc_id, ranked, limit)
+
+    def _other_documents(self, run: Run, doc_id: str, ranked: Ranked, limit: int
+                         ) -> list[DocHit]:
+        """Similar documents but the document's own copies, each group once."""
+        copies: dict[str, tuple[Copy, ...]] = {}
+        if self.groups is not None:
+            own = self.groups.group_of(doc_id)
+            ranked, copies = self.groups.fold([(d, s) for d, s in ranked
+                                               if self.groups.group_of(d) != own])
+        return page.hits(run, self.build, ranked[:limit], copies)
 
 
 def _nearest(searcher: tantivy.Searcher, word: str, budget: int) -> str | None:
