@@ -21,6 +21,7 @@ from fonds.engines.base import (
     FACETS,
     FILTER_OF_FACET,
     MAX_WINDOW,
+    Copy,
     DocHit,
     Filters,
     Mode,
@@ -31,7 +32,9 @@ from fonds.engines.base import (
 )
 from fonds.engines.meili_query import (
     build_filter,
+    copies_query,
     facet_queries,
+    fold_candidates_query,
     formatted_snippet,
     index_settings,
     marked_words,
@@ -44,6 +47,7 @@ from fonds.engines.meili_query import (
     vector_of,
 )
 from fonds.errors import FondsError
+from fonds.fold import FoldIndex, Signature, signature
 from fonds.models import page_at
 from fonds.settings import Settings
 
@@ -54,17 +58,20 @@ TASK_TIMEOUT_MS = 600_000
 TASK_POLL_MS = 100
 # Errors that mean "nothing recorded yet", the only ones meta() forgives.
 _ABSENT = frozenset({"index_not_found", "document_not_found"})
+FOLD_META = "fold_groups"  # meta key: every passage of the index has its group
 
 
 class MeiliEngine:
     # Meilisearch matches typos but offers no vocabulary to correct from: no « did you mean ».
     suggests = False
 
-    def __init__(self, url: str, key: str, index: str = "fonds", timeout: int = 30) -> None:
+    def __init__(self, url: str, key: str, index: str = "fonds", timeout: int = 30,
+                 fold: bool = True) -> None:
         import meilisearch
 
         self.url = url
         self.uid = index
+        self.fold = fold  # near-duplicates as one result, on an index that records groups
         self.client = meilisearch.Client(url, key or None, timeout=timeout)
         self.index = self.client.index(index)
         self._dimensions: int | None = None
@@ -76,8 +83,10 @@ class MeiliEngine:
                 # Never hand the admin key to a reader: ask for the search key instead.
                 raise FondsError("FONDS_MEILI_SEARCH_KEY manquant : l'interface n'utilise "
                                  "qu'une clé de recherche")
-            return cls(settings.meili_url, settings.meili_search_key, settings.meili_index)
-        return cls(settings.meili_url, settings.meili_key, settings.meili_index)
+            return cls(settings.meili_url, settings.meili_search_key, settings.meili_index,
+                       fold=settings.fold_duplicates)
+        return cls(settings.meili_url, settings.meili_key, settings.meili_index,
+                   fold=settings.fold_duplicates)
 
     # -- plumbing ------------------------------------------------------------------
 
@@ -129,6 +138,9 @@ class MeiliEngine:
             with self._errors("la création de l'index"):
                 task = self.client.create_index(self.uid, {"primaryKey": "id"})
             self._wait(task, "création de l'index")
+            # Every passage of a new index has its group: searches may fold on it (an
+            # older index has none until `fonds reindex`).
+            self.set_meta({FOLD_META: True})
         with self._errors("les réglages"):
             task = self.index.update_settings(index_settings(dimensions))
         self._wait(task, "réglages")
@@ -140,11 +152,34 @@ class MeiliEngine:
         if with_vector is not None and self._dimensions is None:
             self.ensure_index(int(np.asarray(with_vector.vector).size))
         self.delete_documents(sorted({p.doc_id for p in passages}))
-        docs = [to_document(p) for p in passages]
+        docs = self._documents(passages)
         for start in range(0, len(docs), BATCH):
             with self._errors("l'ajout de passages"):
                 task = self.index.add_documents(docs[start:start + BATCH], primary_key="id")
             self._wait(task, "ajout de passages")
+
+    def _documents(self, passages: Sequence[Passage]) -> list[dict[str, Any]]:
+        """The passages as documents, each with its document's near-duplicate group: that
+        of an indexed copy sharing an LSH band and close enough (fonds/fold.py), else new."""
+        by_doc: dict[str, list[Passage]] = {}
+        for p in passages:
+            by_doc.setdefault(p.doc_id, []).append(p)
+        sigs = {d: signature(p.text for p in sorted(items, key=lambda p: p.position))
+                for d, items in by_doc.items()}
+        folds = FoldIndex()
+        query = fold_candidates_query(list(sigs.values()), BATCH)
+        if query is not None:
+            with self._errors("la recherche des copies"):
+                found = self.index.get_documents(query)
+            for row in (dict(r) for r in found.results):
+                if row.get("doc_id") not in sigs:
+                    folds.add(str(row["doc_id"]), Signature.decode(row.get("fold_sig")),
+                              str(row.get("fold") or row["doc_id"]))
+        groups = {d: folds.assign(d, sig) for d, sig in sigs.items()}
+        first = {d: min(p.position for p in items) for d, items in by_doc.items()}
+        return [to_document(p, groups[p.doc_id],
+                            sigs[p.doc_id] if p.position == first[p.doc_id] else None)
+                for p in passages]
 
     def delete_documents(self, doc_ids: Sequence[str]) -> None:
         for start in range(0, len(doc_ids), DELETE_BATCH):
@@ -234,14 +269,17 @@ class MeiliEngine:
                ) -> SearchResult:
         if request.mode is not Mode.KEYWORD and query_vector is None and request.query.strip():
             raise FondsError("la recherche par le sens demande le vecteur de la requête")
-        floor = similarity.from_meta(self.meta()) if request.mode is not Mode.KEYWORD else None
-        params = search_params(request, query_vector, floor)
-        extra = facet_queries(self.uid, request, query_vector, floor) if request.facets else []
+        meta = self.meta()
+        floor = similarity.from_meta(meta) if request.mode is not Mode.KEYWORD else None
+        distinct = "fold" if self.fold and meta.get(FOLD_META) else None
+        params = search_params(request, query_vector, floor, distinct)
+        extra = (facet_queries(self.uid, request, query_vector, floor, distinct)
+                 if request.facets else [])
         side = side_queries(self.uid, request)
         with self._errors("la recherche"):
             raw = self.index.search(request.query, params)
             answers = self.client.multi_search(extra + side)["results"] if extra + side else []
-        result = self._result(request, raw)
+        result = self._result(request, raw, folded=distinct is not None)
         facets = {k: dict(v) for k, v in result.facets.items()}
         for query, answer in zip(extra, answers, strict=False):
             (facet,) = query["facets"]
@@ -255,9 +293,11 @@ class MeiliEngine:
         return SearchResult(result.total, result.hits, facets, result.took_ms,
                             partial=partial, matched_words=words, years=years)
 
-    def _result(self, request: SearchRequest, raw: Mapping[str, Any]) -> SearchResult:
+    def _result(self, request: SearchRequest, raw: Mapping[str, Any], folded: bool = False
+                ) -> SearchResult:
         hits = [h for h in raw.get("hits", [])]
         extra = self._more_passages(request, [h["doc_id"] for h in hits])
+        copies = self._copies(hits) if folded else {}
         doc_hits = []
         for h in hits:
             first = self._passage(h)
@@ -268,12 +308,33 @@ class MeiliEngine:
                 themes=tuple(h.get("themes") or ()), departements=tuple(h.get("departements")
                                                                         or ()),
                 date=h.get("date"), score=float(h.get("_rankingScore", 0.0)),
-                passages=tuple([first, *others][: request.passages_per_doc])))
+                passages=tuple([first, *others][: request.passages_per_doc]),
+                fold=h.get("fold") or "", copies=copies.get(h["doc_id"], ())))
         total = raw.get("totalHits", raw.get("estimatedTotalHits", len(hits)))
         facets = {f: dict(raw.get("facetDistribution", {}).get(f, {})) for f in FACETS
                   } if request.facets else {}
         return SearchResult(int(total), tuple(doc_hits), facets,
                             float(raw.get("processingTimeMs", 0)))
+
+    def _copies(self, hits: Sequence[Mapping[str, Any]]) -> dict[str, tuple[Copy, ...]]:
+        """The other documents of each hit's group, oldest first."""
+        groups = sorted({str(h["fold"]) for h in hits if h.get("fold")})
+        if not groups:
+            return {}
+        with self._errors("la liste des copies"):
+            found = self.index.get_documents(copies_query(groups, BATCH))
+        members: dict[str, list[Copy]] = {}
+        for row in (dict(r) for r in found.results):
+            members.setdefault(str(row.get("fold")), []).append(Copy(
+                str(row["doc_id"]), row.get("url") or "", row.get("source") or "",
+                row.get("date")))
+        out = {}
+        for h in hits:
+            others = [c for c in members.get(str(h.get("fold")), []) if c.doc_id != h["doc_id"]]
+            if others:
+                out[h["doc_id"]] = tuple(sorted(others, key=lambda c: (c.date or "9999",
+                                                                       c.doc_id)))
+        return out
 
     @staticmethod
     def _passage(h: Mapping[str, Any]) -> PassageHit:
@@ -319,13 +380,15 @@ class MeiliEngine:
         with self._errors("les documents similaires"):
             own = self.index.get_documents({
                 "filter": build_filter(Filters(doc_ids=(doc_id,))), "limit": BATCH,
-                "fields": ["title", "_vectors"], "retrieve_vectors": True})
+                "fields": ["title", "fold", "_vectors"], "retrieve_vectors": True})
         rows = [dict(r) for r in own.results]
         if not rows:
             return []
         vectors = [np.asarray(vector_of(r), dtype=np.float32) for r in rows
                    if vector_of(r) is not None]
         exclude = f"doc_id != {quote(doc_id)}"
+        if self.fold and rows[0].get("fold"):  # nor its own copies
+            exclude += f" AND fold != {quote(str(rows[0]['fold']))}"
         request = SearchRequest("", limit=limit, passages_per_doc=1, facets=False)
         if not vectors:
             title = str(rows[0].get("title") or "")

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from fonds import french
+from fonds import fold, french
 from fonds.engines import floor as similarity
 from fonds.engines.base import FACETS, Filters, Mode, Passage, SearchRequest, Sort
 from fonds.highlight import MARK_END, MARK_START
@@ -64,7 +64,11 @@ def index_settings(dimensions: int | None) -> dict[str, Any]:
     return settings
 
 
-def to_document(p: Passage) -> dict[str, Any]:
+def to_document(p: Passage, group: str = "", sig: fold.Signature | None = None
+                ) -> dict[str, Any]:
+    """A passage as a Meilisearch document; `group` is its document's near-duplicate group
+    (the distinct attribute when folding), `sig` the document's signature, kept on one of
+    its passages with its LSH bands (filterable: how later copies find it)."""
     date_key = p.date_key
     doc: dict[str, Any] = {
         "id": document_key(p.passage_id), "passage_id": p.passage_id, "doc_id": p.doc_id,
@@ -72,8 +76,11 @@ def to_document(p: Passage) -> dict[str, Any]:
         "text": p.text, "url": p.url, "source": p.source, "doc_type": p.doc_type,
         "themes": list(p.themes), "departements": list(p.departements), "date": p.date,
         "year": p.year, "date_key": date_key,
-        "page_breaks": [list(b) for b in p.page_breaks],
+        "page_breaks": [list(b) for b in p.page_breaks], "fold": group or p.doc_id,
     }
+    if sig is not None:
+        doc["fold_sig"] = sig.encode()
+        doc["fold_bands"] = list(sig.bands())
     if p.vector is not None:
         doc["_vectors"] = {"default": [float(x) for x in np.asarray(p.vector).ravel()]}
     return doc
@@ -92,11 +99,16 @@ def score_threshold(floor: similarity.SimilarityFloor) -> float:
 
 
 def search_params(request: SearchRequest, vector: np.ndarray | None,
-                  floor: similarity.SimilarityFloor | None = None) -> dict[str, Any]:
+                  floor: similarity.SimilarityFloor | None = None, distinct: str | None = None
+                  ) -> dict[str, Any]:
     """The body of a search request: a pure function, tested without a server. Pages go
-    by page/hitsPerPage when they can: then Meilisearch counts totalHits exhaustively."""
+    by page/hitsPerPage when they can: then Meilisearch counts totalHits exhaustively.
+    `distinct` = "fold": one hit per near-duplicate group (totalHits and facets count
+    groups; a group's facet values are those of its best-ranked copy, as Meilisearch
+    computes facets after distinct)."""
     start, end = request.window
     params: dict[str, Any] = {
+        "distinct": distinct,
         "filter": build_filter(request.filters) or None,
         "facets": list(FACETS) if request.facets else [],
         "attributesToCrop": ["text"], "cropLength": CROP_WORDS, "cropMarker": "…",
@@ -122,7 +134,8 @@ def search_params(request: SearchRequest, vector: np.ndarray | None,
 
 
 def facet_queries(uid: str, request: SearchRequest, vector: np.ndarray | None,
-                  floor: similarity.SimilarityFloor | None) -> list[dict[str, Any]]:
+                  floor: similarity.SimilarityFloor | None, distinct: str | None = None
+                  ) -> list[dict[str, Any]]:
     """Disjunctive facets: one count-only query per filtered facet, with the filters of the
     other facets (what choosing one of its values would give)."""
     out = []
@@ -131,10 +144,26 @@ def facet_queries(uid: str, request: SearchRequest, vector: np.ndarray | None,
             continue
         one = SearchRequest(request.query, request.filters.without(facet), mode=request.mode,
                             semantic_ratio=request.semantic_ratio, limit=0)
-        params = search_params(one, vector, floor)
+        params = search_params(one, vector, floor, distinct)
         params |= {"indexUid": uid, "q": request.query, "facets": [facet]}
         out.append(params)
     return out
+
+
+def fold_candidates_query(sigs: Sequence[fold.Signature], limit: int) -> dict[str, Any] | None:
+    """The documents sharing an LSH band with one of the signatures (their first passage
+    holds the signature), or None when none can fold."""
+    bands = sorted({b for sig in sigs for b in sig.bands()})
+    if not bands:
+        return None
+    return {"filter": [f"fold_bands IN [{', '.join(quote(b) for b in bands)}]", "position = 0"],
+            "fields": ["doc_id", "fold", "fold_sig"], "limit": limit}
+
+
+def copies_query(groups: Sequence[str], limit: int) -> dict[str, Any]:
+    """Every document of some groups (one passage each), for « Également publié par »."""
+    return {"filter": [f"fold IN [{', '.join(quote(g) for g in groups)}]", "position = 0"],
+            "fields": ["doc_id", "url", "source", "date", "fold"], "limit": limit}
 
 
 def side_queries(uid: str, request: SearchRequest) -> list[dict[str, Any]]:

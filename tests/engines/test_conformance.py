@@ -471,3 +471,87 @@ def test_a_snippet_says_the_page_its_words_are_on(fresh: SearchEngine) -> None:
     for query, page in (("ateliers habitants", 2), ("introduction", 1)):
         result = fresh.search(SearchRequest(query, mode=Mode.KEYWORD))
         assert [p.page for h in result.hits for p in h.passages] == [page], query
+
+
+# -- near-duplicates (issue 18) -------------------------------------------------------------
+
+GUIDE = (
+    "Le conseil citoyen est associé à toutes les étapes du contrat de ville. Il participe "
+    "aux instances de pilotage, y compris celles relatives au projet de renouvellement "
+    "urbain. Chaque conseil citoyen réunit des habitants tirés au sort et des représentants "
+    "des associations et des acteurs locaux du quartier prioritaire. Il favorise "
+    "l'expression des habitants et des usagers aux côtés des acteurs institutionnels. Le "
+    "préfet reconnaît sa composition après consultation du maire et du président de "
+    "l'établissement public de coopération intercommunale. Un local et des moyens de "
+    "fonctionnement lui sont attribués pour son action dans le quartier.")
+TEMPLATE = (
+    "Le Défenseur des droits a été saisi d'une réclamation. Après avoir examiné les "
+    "éléments du dossier et entendu les parties, il décide de recommander au mis en cause "
+    "de prendre les mesures nécessaires pour faire cesser la situation et de lui rendre "
+    "compte des suites données dans un délai de trois mois à compter de la notification.")
+
+
+def test_a_near_duplicate_is_one_result_with_its_copies(fresh: SearchEngine) -> None:
+    fresh.upsert([
+        one("original", GUIDE, url="https://ressources.example/guide.pdf",
+            source="centre-de-ressources", doc_type="guide", date="2021-02-08"),
+        # the same guide republished: a cover page first, other bytes, another source
+        one("copie", "Préfecture de l'Hérault. Guide republié en mars 2021. " + GUIDE,
+            url="https://herault.example/guide-conseil.pdf", source="prefecture",
+            doc_type="guide", date="2021-03-01"),
+        one("autre", "Les conseils citoyens de l'Hérault se réunissent à Lodève.",
+            source="prefecture", doc_type="compte rendu", date="2019-11-06")])
+    result = fresh.search(SearchRequest("conseil citoyen "))
+    assert result.total == 2  # the group once, and the other document
+    shown = [h for h in result.hits if h.doc_id in ("original", "copie")]
+    assert len(shown) == 1 and len(result.hits) == 2
+    (hit,) = shown
+    other = "copie" if hit.doc_id == "original" else "original"
+    assert [c.doc_id for c in hit.copies] == [other]
+    (copy,) = hit.as_json()["copies"]
+    assert copy == {"doc_id": other, "url": {"original": "https://ressources.example/guide.pdf",
+                                             "copie": "https://herault.example/guide-conseil.pdf"
+                                             }[other],
+                    "source": {"original": "centre-de-ressources", "copie": "prefecture"}[other],
+                    "date": {"original": "2021-02-08", "copie": "2021-03-01"}[other]}
+    assert result.facets["doc_type"] == {"compte rendu": 1, "guide": 1}
+    assert result.facets["year"] == {"2019": 1, "2021": 1}
+    # a source counts the group once (Meilisearch: the shown copy's source only)
+    assert result.facets["source"][hit.source] == 1
+    assert all(n <= 2 for n in result.facets["source"].values())
+    # filtering on the copy's source finds the group through that copy
+    by_source = fresh.search(SearchRequest("conseil citoyen ", Filters(sources=("prefecture",))))
+    assert by_source.total == 2
+    # browsing counts and shows the group once too
+    browse = fresh.search(SearchRequest(""))
+    assert browse.total == 2 and len(browse.hits) == 2
+    assert sorted(len(h.copies) for h in browse.hits) == [0, 1]
+
+
+def test_documents_built_on_one_template_stay_apart(fresh: SearchEngine) -> None:
+    fresh.upsert([
+        one("decision-1", TEMPLATE + " La réclamation concerne un refus de location d'un "
+            "logement opposé à une famille en raison de son origine supposée, dans une "
+            "agence immobilière de Montpellier, au vu des échanges de courriels produits."),
+        one("decision-2", TEMPLATE + " La réclamation concerne le refus d'inscrire un enfant "
+            "handicapé à la cantine scolaire d'une commune de l'Aude, faute "
+            "d'accompagnant, alors que la famille avait fourni le projet d'accueil.")])
+    result = fresh.search(SearchRequest("réclamation Défenseur droits "))
+    assert result.total == 2
+    assert all(not h.copies for h in result.hits)
+
+
+def test_a_page_of_folded_results_is_full(fresh: SearchEngine) -> None:
+    """Copies folded away leave no hole: the page holds `limit` groups when there are."""
+    passages = []
+    for i in range(6):
+        text = f"Fiche {i} : " + " ".join(f"thème{i} mot{i}x{j} habitat" for j in range(60))
+        passages.append(one(f"fiche-{i}", text, date=f"202{i}-01-01"))
+        passages.append(one(f"fiche-{i}-copie", "Couverture. " + text, date=f"202{i}-02-01"))
+    fresh.upsert(passages)
+    result = fresh.search(SearchRequest("habitat ", limit=4))
+    assert result.total == 6 and len(result.hits) == 4
+    second = fresh.search(SearchRequest("habitat ", limit=4, offset=4))
+    assert len(second.hits) == 2
+    shown = [h.doc_id.removesuffix("-copie") for h in result.hits + second.hits]
+    assert sorted(shown) == [f"fiche-{i}" for i in range(6)]
