@@ -101,6 +101,20 @@ def copy_links(doc: Document | None, doc_id: str, page: int | None, state: UiSta
     return items
 
 
+def copies_line(hit: DocHit, state: UiState) -> str | None:
+    """« Également publié par <source> (<date>), … »: the copies folded into this result,
+    each a link to its document page; None without copies."""
+    if not hit.copies:
+        return None
+    items = []
+    for copy in hit.copies:
+        target = link({**to_params(state), "vue": "document", "doc": copy.doc_id})
+        name = source_label(copy.source, copy.url) or site_name(copy.url) or "une autre source"
+        items.append(f"{anchor(target, safe(name, 80))} "
+                     f"({safe(date_fr(copy.date) or 'sans date')})")
+    return f"<div class='fonds-copies'>Également publié par {', '.join(items)}</div>"
+
+
 def similar_links(search: SearchService, doc_id: str, state: UiState, limit: int) -> None:
     others = search.similar(doc_id, limit=limit)
     if not others:
@@ -252,6 +266,9 @@ def _hit(hit: DocHit, doc: Document | None, state: UiState, search: SearchServic
                           "Fiche du document")
         links([*copy_links(doc, hit.doc_id, first_page, state, hit.url, config.data_dir),
                document])
+        copies = copies_line(hit, state)
+        if copies:
+            st.markdown(copies, unsafe_allow_html=True)
         # Similar documents cost a search: computed for the hits where a reader asks.
         key = f"sim-{hit.doc_id}"
         if st.button(SIMILAR, key=f"btn-{key}", type="tertiary", icon=":material/expand_more:"):
