@@ -31,6 +31,7 @@ MAX_CHANGES = 400  # changes kept in a stored diff (the counts count them all)
 SIMILAR = 0.6  # two sentences this alike are one sentence changed, not one out, one in
 MAX_PAIRING = 4000  # a replaced block larger than this (old × new) is not paired up
 DIFF_ANCHOR = "ce-qui-a-change"
+MAX_VERSION = 1_000_000
 
 
 class ChangeKind(StrEnum):
@@ -251,6 +252,16 @@ def summary_fr(added: int, removed: int, changed: int) -> str:
     count, rest = parts[0].split(" ", 1)
     parts[0] = f"{count} {'phrase' if count == '1' else 'phrases'} {rest}"
     return ", ".join(parts)
+
+
+def version_number(value: object) -> int | None:
+    """A version number from outside (a URL's ?version=): 1 to MAX_VERSION, else None;
+    never clamped (version 0 or 10**9 is no version) nor handed to int() unchecked."""
+    text = value.strip() if isinstance(value, str) else ""
+    if not re.fullmatch(r"\d{1,7}", text):
+        return None
+    number = int(text)
+    return number if 1 <= number <= MAX_VERSION else None
 
 
 def diff_link(doc_id: str, number: int) -> str:

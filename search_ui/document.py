@@ -12,7 +12,7 @@ import streamlit as st
 
 from fonds.catalog import Catalog
 from fonds.media import PDF, page_count, render_page, stored_file
-from fonds.models import Document
+from fonds.models import DocStatus, Document
 from fonds.search import SearchService
 from fonds.taxonomy import departement_label
 from fonds.ui_model import (
@@ -29,6 +29,8 @@ from fonds.ui_model import (
     status_label,
     to_params,
 )
+from fonds.versions import version_number
+from search_ui.versions import version_label, versions_section
 from search_ui.views import anchor, copy_links, links, params, similar_links, web_url
 
 UNKNOWN = "Document inconnu : aucun document de l'archive ne porte cet identifiant."
@@ -65,6 +67,11 @@ def document_page(search: SearchService, catalog: Catalog, raw_id: str) -> None:
     note = status_label(doc)
     if note:
         st.warning(safe(note))
+    missing = catalog.unavailable_since(doc.id)
+    if missing and doc.status is not DocStatus.GONE:  # gone: status_label says it
+        st.warning(safe(f"L'adresse ne donne plus ce document depuis le {datetime_fr(missing)}"
+                        f" ({doc.error or 'absent du site'}) : la dernière version archivée "
+                        "reste consultable."))
     facts = [
         ("Type", safe(doc.display_doc_type)),
         ("Date", safe(date_fr(doc.display_date)) or "non datée"),
@@ -77,6 +84,7 @@ def document_page(search: SearchService, catalog: Catalog, raw_id: str) -> None:
         ("Taille", size_fr(doc.size) if doc.size else "—"),
         ("Vu pour la première fois", safe(datetime_fr(doc.first_seen))),
         ("Vu pour la dernière fois", safe(datetime_fr(doc.last_seen))),
+        *([("Absent du site depuis", safe(datetime_fr(missing)))] if missing else []),
     ]
     st.markdown(table(facts), unsafe_allow_html=True)
     links(copy_links(doc, doc.id, 1 if doc.media_type == PDF else None, state,
@@ -94,6 +102,7 @@ def document_page(search: SearchService, catalog: Catalog, raw_id: str) -> None:
             href = web_url(ref["url"])
             shown = anchor(href, safe(label), new_tab=True) if href else safe(label)
             st.markdown(f"- cité dans la page {shown}", unsafe_allow_html=True)
+    versions_section(catalog, doc, state, version_number(st.query_params.get("version", "")))
     st.subheader("Passages", anchor=False)
     passages = catalog.passages(doc.id)
     if not passages:
@@ -109,34 +118,57 @@ def document_page(search: SearchService, catalog: Catalog, raw_id: str) -> None:
 
 
 def copy_page(catalog: Catalog, raw_id: str) -> None:
-    """?vue=copie&doc=ID&page=N: the stored file at page N, with previous and next."""
+    """?vue=copie&doc=ID&page=N[&version=V]: the stored file (of version V) at page N,
+    with previous and next."""
     state = from_params(params())
     doc = _known(catalog, raw_id)
     if doc is None:
         links([_back(state)])
         return
-    data_dir = catalog.path.parent
-    stored = stored_file(data_dir, doc.file_path, doc.media_type, doc.canonical_url)
     to_document = anchor(link({**to_params(state), "vue": "document", "doc": doc.id}),
                          "← Fiche du document")
     links([_back(state), to_document])
     st.title(safe(doc.display_title), anchor=False)
+    versions = catalog.versions(doc.id)
+    raw_version = st.query_params.get("version", "")
+    version = next((v for v in versions if v.number == version_number(raw_version)), None)
+    if raw_version and version is None:
+        st.error("Version inconnue : ce document n'a pas de version de ce numéro.")
+        return
+    current = version is None or (version.number == len(versions)
+                                  and version.sha256 == doc.sha256)
+    file_path, media_type = (doc.file_path, doc.media_type) if version is None else \
+        (version.file_path, version.media_type)
+    size = doc.size if version is None else version.size
+    stored = stored_file(catalog.path.parent, file_path, media_type, doc.canonical_url)
     if stored is None:
         st.error("La copie archivée de ce document n'est pas disponible (fichier absent).")
         return
-    st.caption("Copie archivée — " + safe(size_fr(doc.size) if doc.size else ""))
+    what = [] if version is None else [
+        f"{version_label(version, len(versions))}, vue du {datetime_fr(version.first_seen)}"
+        f" au {datetime_fr(version.last_seen)}"]
+    st.caption(safe(" — ".join(["Copie archivée", *what, *([size_fr(size)] if size else [])])))
+    whole = f"/copie/{doc.id}" + (f"?version={version.number}" if version else "")
     if stored.media_type != PDF:
-        _text_copy(catalog, doc)
+        if current:
+            _text_copy(catalog, doc)
+        else:  # only the current version's text is kept as passages
+            st.caption("Le texte de cette version n'est plus indexé : son fichier archivé "
+                       "s'ouvre en texte brut.")
+            links([anchor(whole, "Ouvrir le fichier de cette version", new_tab=True)])
         return
-    total = doc.pages or page_count(stored.path)
+    total = (doc.pages if current else version.pages if version else None) or \
+        page_count(stored.path)
     page = bounded_int(st.query_params.get("page", "1"), 1, max(total, 1)) or 1
     here = {**to_params(state), "vue": "copie", "doc": doc.id}
+    if version is not None:
+        here["version"] = str(version.number)
     nav = []
     if page > 1:
         nav.append(anchor(link({**here, "page": str(page - 1)}), "← Page précédente"))
     if page < total:
         nav.append(anchor(link({**here, "page": str(page + 1)}), "Page suivante →"))
-    nav.append(anchor(f"/copie/{doc.id}#page={page}", "Ouvrir le PDF complet", new_tab=True))
+    nav.append(anchor(f"{whole}#page={page}", "Ouvrir le PDF complet", new_tab=True))
     links(nav)
     image = render_page(stored.path, page)
     if image is None:

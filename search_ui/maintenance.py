@@ -7,6 +7,7 @@ labels, and have no English toolbar.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -20,7 +21,16 @@ from fonds.search import SearchService
 from fonds.settings import Settings
 from fonds.status import COUNT_LABELS, RUN_LABELS, status_report
 from fonds.taxonomy import departement_label
-from fonds.ui_model import date_fr, datetime_fr, duration_fr, safe, size_fr, source_label
+from fonds.ui_model import (
+    date_fr,
+    datetime_fr,
+    duration_fr,
+    safe,
+    size_fr,
+    source_label,
+)
+from fonds.ui_model import link as app_link
+from fonds.versions import summary_fr
 from search_ui.views import anchor, web_url
 
 # Every count a run records, in French (COUNT_LABELS has the crawl's).
@@ -74,6 +84,22 @@ def run_rows(runs: list[Mapping[str, Any]]) -> list[list[str]]:
             "interrompue ou en cours",
             *(str(counts.get(k, 0)) for k in MAIN_COUNTS),
             safe(other, 2000) or "—"])
+    return rows
+
+
+def changed_rows(changed: list[Mapping[str, Any]]) -> list[list[str]]:
+    """A row per changed document: its page, the version, when, and the link to its
+    « Ce qui a changé » with what the stored comparison counts."""
+    rows = []
+    for entry in changed:
+        diff = entry.get("diff")
+        what = summary_fr(**diff) if isinstance(diff, dict) else \
+            entry.get("diff_error") or "comparaison à venir (prochaine indexation)"
+        doc = anchor(app_link({"vue": "document", "doc": entry["doc_id"]}),
+                     safe(entry.get("title") or entry.get("url"), 300))
+        rows.append([doc, safe(f"{entry['version']} sur {entry['versions']}"),
+                     safe(datetime_fr(entry.get("first_seen"))),
+                     anchor(html.escape(entry["link"], quote=True), safe(what, 300))])
     return rows
 
 
@@ -141,6 +167,14 @@ def maintenance_page(search: SearchService, catalog: Catalog, config: Settings) 
                     unsafe_allow_html=True)
     else:
         st.caption("Aucune exécution pour l'instant.")
+
+    st.subheader("Documents modifiés par ces exécutions", anchor=False)
+    if report["changed"]:
+        st.markdown(html_table(["Document", "Version", "Vue le", "Ce qui a changé"],
+                               changed_rows(report["changed"]), long=frozenset({0, 3})),
+                    unsafe_allow_html=True)
+    else:
+        st.caption("Aucun document n'a changé lors de ces exécutions.")
 
     st.subheader("Documents et liens en échec", anchor=False)
     if report["failures"]:
