@@ -26,7 +26,7 @@ from fonds.engines.meili_query import (
     search_params,
     to_document,
 )
-from tests.conftest import CORPUS_PDFS, ingest_dir, need_shared
+from tests.conftest import CORPUS_PDFS, EVAL, ingest_dir, need_shared
 from tests.pdfs import text_pdf
 
 ORIGINAL = "cada_avis-20172386.pdf"
@@ -99,6 +99,21 @@ def test_a_group_keeps_its_key_when_members_come_back() -> None:
     # A founder whose text changed founds another group: its old copies are not its own.
     changed = index.assign("a", fold.signature([" ".join(f"autre{i}" for i in range(300))]))
     assert changed != first and changed.startswith("a~")
+
+
+def test_fiches_sharing_their_procedure_stay_apart() -> None:
+    """Distinct service-public.fr answers that repeat the same procedure paragraphs (the
+    calibration's hardest pairs: containment 0.80-0.91) are not copies."""
+    corpus = need_shared(EVAL / "service-public" / "corpus.jsonl")
+    texts = {}
+    with corpus.open(encoding="utf-8") as lines:
+        for line in lines:
+            record = json.loads(line)
+            texts[record["_id"]] = fold.signature([record["title"], record["text"]])
+    for a, b in (("F34749", "F34750"), ("F10519", "F12097"), ("F34829", "F17698"),
+                 ("F21258", "F33805"), ("F34377", "F21814")):
+        assert 0.75 < fold.containment(texts[a], texts[b]) < fold.CONTAINMENT_THRESHOLD
+        assert not fold.same_document(texts[a], texts[b])
 
 
 # -- the real PDFs ------------------------------------------------------------------------------
