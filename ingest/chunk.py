@@ -4,11 +4,17 @@ Each passage knows the page where it starts, where each later page starts inside
 the heading in force where it starts; it overlaps its neighbour by
 one short sentence, and never cuts a word. Positions are stable: the same text gives the
 same passages, so re-ingesting an unchanged document yields the same passage ids.
+
+With a TokenCap (the embedder's window and its own token count), a passage the embedder
+would read only in part is split further: at sentences, then at words, and only a "word"
+longer than the window (text without spaces) is cut. The same text and the same embedder
+give the same passages.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from fonds.models import page_at
@@ -51,6 +57,18 @@ class _Unit:
     @property
     def words(self) -> int:
         return len(self.text.split())
+
+
+@dataclass(frozen=True)
+class TokenCap:
+    """At most `limit` tokens per passage as the embedder reads it; `count(heading, text)`
+    is that count (the caller adds the context the embedder sees: title, heading, prefix)."""
+
+    count: Callable[[str, str], int]
+    limit: int
+
+    def fits(self, heading: str, text: str) -> bool:
+        return self.count(heading, text) <= self.limit
 
 
 def is_heading(line: str, next_line: str) -> bool:
@@ -115,7 +133,7 @@ def _units(pages: list[tuple[int | None, str]]) -> list[_Unit]:
     return units
 
 
-def chunk(pages: list[tuple[int | None, str]]) -> list[Chunk]:
+def chunk(pages: list[tuple[int | None, str]], cap: TokenCap | None = None) -> list[Chunk]:
     units = _units(pages)
     groups: list[list[_Unit]] = []
     current: list[_Unit] = []
@@ -136,8 +154,73 @@ def chunk(pages: list[tuple[int | None, str]]) -> list[Chunk]:
             groups[-1].extend(fresh)
         else:
             groups.append(current)
+    if cap is not None:
+        groups = [part for i, group in enumerate(groups)
+                  for part in _capped(group, i > 0 and group[0] is groups[i - 1][-1], cap)]
     return [_chunk(i, group, carried=i > 0 and len(group) > 1 and group[0] is groups[i - 1][-1])
             for i, group in enumerate(groups)]
+
+
+def _heading(units: list[_Unit], carried: bool) -> str:
+    return (units[1] if carried and len(units) > 1 else units[0]).heading  # as _chunk says
+
+
+def _fits(units: list[_Unit], carried: bool, cap: TokenCap) -> bool:
+    return cap.fits(_heading(units, carried), " ".join(u.text for u in units))
+
+
+def _capped(group: list[_Unit], carried: bool, cap: TokenCap) -> list[list[_Unit]]:
+    """The group as consecutive parts that each fit the cap (most groups: itself)."""
+    if _fits(group, carried, cap):
+        return [group]
+    parts: list[list[_Unit]] = []
+    current: list[_Unit] = []
+    for unit in (piece for u in group for piece in _fitting_pieces(u, cap)):
+        first = carried and not parts and bool(current) and current[0] is group[0]
+        if current and not _fits([*current, unit], first, cap):
+            if not (first and len(current) == 1):  # the carried sentence alone: context only
+                parts.append(current)
+            current = []
+        current.append(unit)
+    if current:
+        parts.append(current)
+    return parts
+
+
+def _fitting_pieces(unit: _Unit, cap: TokenCap) -> list[_Unit]:
+    """A unit cut into pieces that each fit: the longest run of words that fits, then the
+    next; a single word that does not fit is cut by characters."""
+    if cap.fits(unit.heading, unit.text) or not cap.fits(unit.heading, unit.text[:1]):
+        return [unit]  # fits, or the context alone fills the window: nothing to gain
+    def longest(pieces: list[str], sep: str) -> int:
+        return _longest(len(pieces), lambda k: cap.fits(unit.heading, sep.join(pieces[:k])))
+
+    words = unit.text.split()
+    texts: list[str] = []
+    while words:
+        if n := longest(words, " "):
+            texts.append(" ".join(words[:n]))
+            words = words[n:]
+            continue
+        chars = list(words.pop(0))
+        while chars:
+            cut = max(1, longest(chars, ""))
+            texts.append("".join(chars[:cut]))
+            chars = chars[cut:]
+    return [_Unit(text, unit.page, unit.heading, unit.paragraph_end and i == len(texts) - 1)
+            for i, text in enumerate(texts)]
+
+
+def _longest(size: int, fits: Callable[[int], bool]) -> int:
+    """The largest k in 0..size with fits(k), for fits true then false as k grows."""
+    low, high = 0, size
+    while low < high:
+        middle = (low + high + 1) // 2
+        if fits(middle):
+            low = middle
+        else:
+            high = middle - 1
+    return low
 
 
 def _chunk(position: int, group: list[_Unit], carried: bool) -> Chunk:

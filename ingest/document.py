@@ -4,7 +4,7 @@ whether its cause may go away."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +25,9 @@ from ingest import clean, enrich, titles
 from ingest.embed_cache import text_hash
 from ingest.extract import MIN_PAGE_CHARS, Extracted, ExtractionError
 from ingest.worker import ExtractionWorker
+
+# The embedder's token count of a text as embedded, and its window (max tokens).
+TokenCounter = tuple[Callable[[str], int], int]
 
 
 @dataclass(frozen=True)
@@ -58,20 +61,29 @@ def _failed(doc: Document, error: str, kind: FailureKind) -> Processed:
 
 
 def process(doc: Document, data_dir: Any, worker: ExtractionWorker,
-            links: Sequence[Link] = ()) -> Processed:
+            links: Sequence[Link] = (), cap: TokenCounter | None = None) -> Processed:
     """Extract, clean, enrich, chunk one document. Never raises for a bad file; raises
     EnvironmentProblem when this machine cannot extract it (the run stops)."""
+    extracted = extract_document(doc, data_dir, worker)
+    if isinstance(extracted, Processed):
+        return extracted
+    return build(doc, extracted, links, cap)
+
+
+def extract_document(doc: Document, data_dir: Any, worker: ExtractionWorker
+                     ) -> Extracted | Processed:
+    """The extraction step alone (what may run ahead of the others): its result, or the
+    failed document with its reason."""
     if not doc.file_path or not doc.media_type:
         return _failed(doc, "aucun fichier enregistré", FailureKind.DOCUMENT)
     path = (data_dir / doc.file_path).resolve()  # the worker runs in another directory
     if not path.exists():  # a storage problem: may be restored
         return _failed(doc, "fichier absent du stockage", FailureKind.TRANSIENT)
     try:
-        extracted = worker.extract(path, doc.media_type)
+        return worker.extract(path, doc.media_type)
     except ExtractionError as exc:
         kind = FailureKind.TRANSIENT if exc.transient else FailureKind.DOCUMENT
         return _failed(doc, str(exc), kind)
-    return build(doc, extracted, links)
 
 
 def file_name_of(doc: Document) -> str:
@@ -79,7 +91,9 @@ def file_name_of(doc: Document) -> str:
     return str(name or doc.canonical_url.split("#", 1)[0].rstrip("/").rsplit("/", 1)[-1])
 
 
-def build(doc: Document, extracted: Extracted, links: Sequence[Link] = ()) -> Processed:
+def build(doc: Document, extracted: Extracted, links: Sequence[Link] = (),
+          cap: TokenCounter | None = None) -> Processed:
+    """`cap`: the embedder's token count and window; passages are cut to fit it."""
     notes = list(extracted.notes)
     notes += [str(n) for n in doc.meta.get("rejected", ()) or ()]  # type: ignore[union-attr]
     usable = [p for p in extracted.pages if not p.garbage]
@@ -121,7 +135,9 @@ def build(doc: Document, extracted: Extracted, links: Sequence[Link] = ()) -> Pr
     else:
         status = ExtractionStatus.OK
 
-    chunks = chunking.chunk(with_text) if with_text else []
+    token_cap = None if cap is None else chunking.TokenCap(
+        lambda heading, text: cap[0](embedding_text(title.text, heading, text)), cap[1])
+    chunks = chunking.chunk(with_text, token_cap) if with_text else []
     if not chunks:  # findable by its title and metadata only
         chunks = [chunking.Chunk(0, None, "", title.text)]
     ocr_pages = {p.number for p in extracted.pages if p.ocr}

