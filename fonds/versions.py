@@ -26,6 +26,8 @@ from fonds.text import one_line
 # Where a sentence ends: the pattern ingest/chunk.py splits paragraphs with (the core
 # imports no stage, so it is repeated here; a drift only moves where sentences split).
 _SENTENCE_END = re.compile(r"(?<=[.!?…])[»\")]*\s+(?=[«\"(\-—–•]?\s*[A-ZÀ-ÝÉÈ0-9])")
+_LIST_ITEM = re.compile(r"\s+(?=[•▪►✓]\s)")
+MAX_CARRIED = 600  # characters of a sentence a passage carries over (40 words at most)
 MAX_SENTENCE = 1000  # characters of a sentence kept in a stored diff
 MAX_CHANGES = 400  # changes kept in a stored diff (the counts count them all)
 SIMILAR = 0.6  # two sentences this alike are one sentence changed, not one out, one in
@@ -108,24 +110,45 @@ class Version:
 
 
 def sentences(passages: Sequence[PassageRecord]) -> list[Sentence]:
-    """A document's sentences in reading order, each with its page. A passage begins with
-    the previous one's last sentence when it carried it over (ingest/chunk.py): once."""
-    out: list[Sentence] = []
+    """A document's sentences in reading order, each with its page. The text is read page
+    by page, passages joined: where passages begin must not change the sentences (the
+    sentence a passage carries over from the previous one, ingest/chunk.py, is read
+    once), and a page ends a sentence (a line without a full stop at the foot of a page
+    is not joined to the next page's first: inserting a page would change both). A list
+    item is a sentence of its own."""
+    pages: list[tuple[int | None, list[str]]] = []
+    previous = ""
     for passage in sorted(passages, key=lambda p: p.position):
-        offset = 0
-        first = True
-        for piece in _SENTENCE_END.split(passage.text):
-            start = passage.text.find(piece, offset)
-            offset = start + len(piece) if start >= 0 else offset
-            text = one_line(piece).strip()
-            if not text:
-                continue
-            if first and out and out[-1].text == text:
-                first = False
-                continue  # the overlap with the previous passage
-            first = False
-            out.append(Sentence(text, passage.page_at(max(start, 0))))
-    return out
+        text = passage.text
+        skip = _carried(previous, text)
+        previous = text
+        starts = [(skip, passage.page_at(skip)), *((o, page) for o, page in passage.page_breaks
+                                                   if skip < o < len(text))]
+        for (offset, page), (end, _) in zip(starts, [*starts[1:], (len(text), None)],
+                                            strict=True):
+            if pages and pages[-1][0] == page:
+                pages[-1][1].append(text[offset:end])
+            else:
+                pages.append((page, [text[offset:end]]))
+    return [Sentence(t, page) for page, parts in pages
+            for piece in _SENTENCE_END.split(" ".join(parts))
+            for item in _LIST_ITEM.split(piece) if (t := one_line(item).strip())]
+
+
+def _carried(previous: str, text: str) -> int:
+    """How many characters at the start of `text` repeat the end of `previous`, whole
+    words, with the space after them; 0 if none. The chunker carries a passage's last
+    sentence into the next when it is short; a passage that did not, yet begins with the
+    words the previous one ends with, loses one repeated word here: a smaller harm than a
+    carried sentence read twice, which moves with every new passage boundary. The longest
+    match: a sentence may begin and end with the same words (« 10 … 10 » in a contents
+    page)."""
+    best = 0
+    for k in range(1, min(len(text), MAX_CARRIED)):
+        if text[k] == " " and previous.endswith(text[:k]) and (
+                len(previous) == k or previous[-k - 1] == " "):
+            best = k
+    return best + 1 if best else 0
 
 
 def compare(old: Sequence[PassageRecord], new: Sequence[PassageRecord], base: str) -> Diff:

@@ -181,6 +181,41 @@ def test_a_sentence_carried_into_the_next_passage_counts_once() -> None:
         ("Premier point.", 1), ("Deuxième point.", 1), ("Troisième point.", 3)]
 
 
+WORDS = ("conseil", "citoyen", "quartier", "mandat", "charte", "habitants", "avis",
+         "contrat", "ville", "réunion", "préfet", "membres")
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(st.lists(st.sampled_from(WORDS), min_size=3, max_size=30),
+                         min_size=1, max_size=12), min_size=1, max_size=5))
+def test_sentences_do_not_depend_on_where_passages_begin(pages) -> None:
+    """The real chunker's passages (overlapping by a sentence, cut anywhere) read as the
+    same sentences, on the same pages, as one passage per page."""
+    from ingest.chunk import _units, chunk
+
+    numbered = iter(count(1))
+    texts = [(n + 1, "\n".join(f"Point {next(numbered)} {' '.join(words)}." for words in page))
+             for n, page in enumerate(pages)]
+    chunks = chunk(texts)
+    cut = [PassageRecord(str(c.position), "d", c.position, c.page, c.heading, c.text, "",
+                         page_breaks=c.page_breaks) for c in chunks]
+    whole = [PassageRecord(str(n), "d", n, page, "", " ".join(u.text for u in
+                                                            _units([(page, text)])), "")
+             for n, (page, text) in enumerate(texts)]
+    assert sentences(cut) == sentences(whole)
+    assert len(sentences(whole)) == sum(len(p) for p in pages)
+
+
+def test_a_page_ends_a_sentence_and_a_list_item_is_one() -> None:
+    text = ("Il peut s'agir de : • Renseigner un formulaire ; • Signer un mandat. Voir la "
+            "suite à la page deux.")
+    one = [PassageRecord("a", "d", 0, 1, "", text, "x",
+                         page_breaks=((text.index("à la"), 2),))]
+    assert [(s.text, s.page) for s in sentences(one)] == [
+        ("Il peut s'agir de :", 1), ("• Renseigner un formulaire ;", 1),
+        ("• Signer un mandat.", 1), ("Voir la suite", 1), ("à la page deux.", 2)]
+
+
 def test_moved_page_breaks_change_pages_not_sentences() -> None:
     one = [PassageRecord("a", "d", 0, 1, "", "Un. Deux. Trois.", "x")]
     two = [PassageRecord("a", "d", 0, 1, "", "Un. Deux. Trois.", "x", page_breaks=((4, 2),))]
