@@ -135,12 +135,15 @@ class VersionCatalog:
                               (doc_id, number)).fetchone()
         return _version(row) if row else None
 
-    def changed_since(self, stamp: str, limit: int = MAX_CHANGED) -> list[Version]:
-        """Versions after the first one, first seen at or after `stamp`, newest first:
-        the documents the last runs found changed."""
-        return [_version(r) for r in self.db.execute(
-            "SELECT * FROM versions WHERE number > 1 AND first_seen >= ?"
-            " ORDER BY first_seen DESC, doc_id LIMIT ?", (stamp, limit))]
+    def changed_since(self, stamp: str, limit: int = MAX_CHANGED) -> list[tuple[Version, int]]:
+        """The documents that got a new version (after their first) at or after `stamp`,
+        newest first: each one's latest version, and how many it got since then."""
+        rows = self.db.execute(
+            "SELECT v.*, m.k FROM versions v JOIN (SELECT doc_id, MAX(number) AS n,"
+            " COUNT(*) AS k FROM versions WHERE number > 1 AND first_seen >= ?"
+            " GROUP BY doc_id) m ON v.doc_id = m.doc_id AND v.number = m.n"
+            " ORDER BY v.first_seen DESC, v.doc_id LIMIT ?", (stamp, limit))
+        return [(_version(r), int(r["k"])) for r in rows]
 
     def unavailable_since(self, doc_id: str) -> str | None:
         """When the document's address first failed to give it (an error such as a 404,

@@ -77,11 +77,12 @@ def status_report(catalog: Catalog, runs: int = 10, index: IndexView | None = No
 
 def changed_documents(catalog: Catalog, since: str | None) -> list[dict[str, Any]]:
     """Documents that got a new version since `since` (the oldest run listed), newest
-    first, each with what changed and the UI link to its « Ce qui a changé »."""
+    first, once each: the latest version, what changed in it, the UI link to its « Ce qui
+    a changé », and how many new versions these runs found ("new_versions")."""
     if since is None:
         return []
     out = []
-    for version in catalog.changed_since(since):
+    for version, new in catalog.changed_since(since):
         doc = catalog.document(version.doc_id)
         if doc is None:
             continue
@@ -89,6 +90,7 @@ def changed_documents(catalog: Catalog, since: str | None) -> list[dict[str, Any
         out.append({
             "doc_id": doc.id, "title": doc.display_title, "url": doc.canonical_url,
             "version": version.number, "versions": len(catalog.versions(doc.id)),
+            "new_versions": new,
             "first_seen": version.first_seen,
             "diff": None if diff is None else {"added": diff.added, "removed": diff.removed,
                                                "changed": diff.changed},
@@ -100,8 +102,14 @@ def changed_line(entry: dict[str, Any]) -> str:
     """« version 3 sur 3, vue le 8 février 2021 à 14 h 05 : 2 phrases ajoutées »."""
     what = summary_fr(**entry["diff"]) if entry["diff"] is not None else \
         entry["diff_error"] or "comparaison à venir (lancez « fonds ingest »)"
-    return f"version {entry['version']} sur {entry['versions']}, vue le " \
-           f"{datetime_fr(entry['first_seen'])} : {what}"
+    return f"{version_fr(entry)}, vue le {datetime_fr(entry['first_seen'])} : {what}"
+
+
+def version_fr(entry: dict[str, Any]) -> str:
+    """« version 3 sur 3 (2 nouvelles) » for a changed document."""
+    new = entry.get("new_versions") or 1
+    return f"version {entry['version']} sur {entry['versions']}" + (
+        f" ({new} nouvelles)" if new > 1 else "")
 
 
 def format_counts(counts: dict[str, int]) -> str:

@@ -19,7 +19,7 @@ from fonds.catalog import Catalog
 from fonds.models import RunKind
 from fonds.search import SearchService
 from fonds.settings import Settings
-from fonds.status import COUNT_LABELS, RUN_LABELS, status_report
+from fonds.status import COUNT_LABELS, RUN_LABELS, status_report, version_fr
 from fonds.taxonomy import departement_label
 from fonds.ui_model import (
     date_fr,
@@ -97,7 +97,7 @@ def changed_rows(changed: list[Mapping[str, Any]]) -> list[list[str]]:
             entry.get("diff_error") or "comparaison à venir (prochaine indexation)"
         doc = anchor(app_link({"vue": "document", "doc": entry["doc_id"]}),
                      safe(entry.get("title") or entry.get("url"), 300))
-        rows.append([doc, safe(f"{entry['version']} sur {entry['versions']}"),
+        rows.append([doc, safe(version_fr(entry).removeprefix("version ")),
                      safe(datetime_fr(entry.get("first_seen"))),
                      anchor(html.escape(entry["link"], quote=True), safe(what, 300))])
     return rows
