@@ -1,32 +1,34 @@
-"""Near-duplicate documents: MinHash signatures over word shingles, and the fold groups.
+"""Near-duplicate documents: sketches of their word shingles, and the fold groups.
 
 The same guide is often published by several bodies as different bytes (another
 compression, a cover page, a page added): the sha256 dedupe cannot see it. A document's
-signature is the MinHash of the 5-word shingles of its passages (folded words: case,
-accents and spacing do not count); two documents fold when their shingle sets are nearly
-the same or one nearly contains the other (a cover page or an annex added), within a
-bounded size ratio (an excerpt or a longer edition is another document).
+signature is a bottom-k MinHash sketch of the 5-word shingles of its passages (case,
+accents and spacing do not count); two documents fold when one holds nearly all the other's
+shingles (a cover page or an annex added), within a bounded size ratio (an excerpt or a
+longer edition is another document).
 
-Pure functions: the engines keep the signatures with their documents and call `assign` when
-a document is indexed; `fonds reindex` recomputes every group in one pass.
+Pure functions: the engines keep the signatures with their documents and call
+`FoldIndex.assign` when a document is indexed; `fonds reindex` recomputes every group.
 """
 
 from __future__ import annotations
 
 import hashlib
-import zlib
+import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
 
-from fonds import french
-
 SHINGLE_WORDS = 5
-PERMUTATIONS = 128
-# LSH: candidates share one band of 2 minimums. A copy with a page added can have a Jaccard
-# similarity as low as 0.36 (containment 0.8, twice the size): found with probability 0.99.
-BANDS, ROWS = 32, 2
+# A bottom-k sketch: the K smallest shingle hashes (one hash function, so computing it is
+# one pass over the shingles, not K). Two sketches estimate the Jaccard similarity from the
+# K smallest hashes of their union (Broder 1997).
+K = 128
+# Candidates share one of their LSH_KEYS smallest hashes: a copy holds ≥ 95 % of the
+# smaller text, so its smallest hashes are almost all the other's smallest too.
+LSH_KEYS = 16
 # Below this many shingles a text is too short to tell a copy from a shared template
 # (a title, a form's labels): such documents never fold.
 MIN_SHINGLES = 40
@@ -39,42 +41,41 @@ MIN_SHINGLES = 40
 # procedure paragraphs (../shared/eval/service-public) reach 0.80-0.91: they stay apart.
 CONTAINMENT_THRESHOLD = 0.95
 MAX_SIZE_RATIO = 2.0  # the larger set at most twice the smaller: not an excerpt of it
+COMPARED_PER_GROUP = 4  # copies of a group compared with a new document
 
 
 
-def _constants(name: str) -> np.ndarray:
-    """PERMUTATIONS fixed 64-bit numbers: signatures are stored and compared later, so the
-    hash functions must not depend on a random generator's version."""
-    return np.array([int.from_bytes(hashlib.blake2b(f"{name}{i}".encode(), digest_size=8)
-                                    .digest(), "big") for i in range(PERMUTATIONS)],
-                    dtype=np.uint64)
-
-
-_XOR = _constants("fonds-fold-xor-")
-_MUL = _constants("fonds-fold-mul-") | np.uint64(1)  # odd: multiplication is a bijection
+_MIX = (0xBF58476D1CE4E5B9, 0x94D049BB133111EB)  # splitmix64's finalizer: shingle → hash
 _ROLL = np.uint64(0x9E3779B97F4A7C15)  # odd multiplier combining a window's word hashes
-_CHUNK = 4096  # shingles hashed per numpy step (bounds memory on long reports)
-_EMPTY = np.zeros(0, dtype=np.uint32)
+_P = 0x100000001B3  # odd: the byte polynomial of a word's hash, and its inverse mod 2**64
+_P_INVERSE = pow(_P, -1, 2**64)
+_COMBINING = re.compile("[\u0300-\u036f]")
+# Non-ASCII characters that separate words as spaces do (ASCII punctuation already does).
+_SEPARATORS = re.compile("[\u00a0\u202f\u2009\u2007\u00ab\u00bb\u2018\u2019\u201c\u201d"
+                         "\u2026\u2013\u2014\u2022\u00b7\u00ad\ufeff]")
+_WORD_BYTE = np.zeros(256, dtype=bool)
+_WORD_BYTE[np.r_[ord("0"):ord("9") + 1, ord("a"):ord("z") + 1, 0x80:256]] = True
+_EMPTY = np.zeros(0, dtype=np.uint64)
 
 
 @dataclass(frozen=True)
 class Signature:
-    """MinHash minimums (PERMUTATIONS 32-bit values, packed big-endian: compact enough to
-    keep one per document in memory) and the number of distinct shingles."""
+    """The K smallest shingle hashes, ascending (64-bit, packed big-endian: compact enough
+    to keep one per document in memory), and the number of distinct shingles."""
 
     mins: bytes
     size: int
 
     @property
     def usable(self) -> bool:
-        return self.size >= MIN_SHINGLES and len(self.mins) == 4 * PERMUTATIONS
+        return self.size >= MIN_SHINGLES and len(self.mins) == 8 * min(self.size, K)
 
     @property
     def values(self) -> np.ndarray:
-        return np.frombuffer(self.mins, dtype=">u4") if self.mins else _EMPTY
+        return np.frombuffer(self.mins, dtype=">u8") if self.mins else _EMPTY
 
     def encode(self) -> str:
-        """A text form for an index field: the size, then the minimums in hex."""
+        """A text form for an index field: the size, then the hashes in hex."""
         return f"{self.size}:{self.mins.hex()}"
 
     @classmethod
@@ -85,31 +86,57 @@ class Signature:
         if not isinstance(text, str) or ":" not in text:
             return None
         size, _, digits = text.partition(":")
-        if not size.isdigit() or len(digits) != 8 * PERMUTATIONS:
+        if not size.isdigit() or len(digits) != 16 * min(int(size), K):
             return None
         try:
-            return cls(bytes.fromhex(digits), int(size))
+            mins = bytes.fromhex(digits)
         except ValueError:
             return None
+        values = np.frombuffer(mins, dtype=">u8")
+        if len(values) > 1 and not bool(np.all(values[1:] > values[:-1])):
+            return None  # not a sketch: the hashes are distinct and ascending
+        return cls(mins, int(size))
 
-    def bands(self) -> tuple[str, ...]:
-        """LSH band keys: two signatures sharing one are candidates."""
+    def lsh_keys(self) -> tuple[int, ...]:
+        """LSH keys: two signatures sharing one are candidates."""
         if not self.usable:
             return ()
-        step = 4 * ROWS
-        return tuple(f"{b:02d}{self.mins[b * step:(b + 1) * step].hex()}"
-                     for b in range(BANDS))
+        return tuple(int(v) for v in self.values[:LSH_KEYS])
+
+    def bands(self) -> tuple[str, ...]:
+        """The LSH keys as text (a Meilisearch filterable attribute)."""
+        return tuple(f"{key:016x}" for key in self.lsh_keys())
+
+
+def _word_hashes(text: str) -> np.ndarray:
+    """A 64-bit hash of each word of a text, in order, computed on its bytes with numpy
+    (a per-word Python loop cost as much as the rest of an ingest's index step). Words are
+    runs of ASCII letters and digits or non-ASCII characters, after lower-casing and
+    removing accents; everything else separates them."""
+    folded = _COMBINING.sub("", unicodedata.normalize("NFKD", text.lower()))
+    data = np.frombuffer(_SEPARATORS.sub(" ", folded).encode("utf-8"), dtype=np.uint8)
+    if not len(data):
+        return np.zeros(0, dtype=np.uint64)
+    inside = _WORD_BYTE[data]
+    edges = np.diff(np.concatenate(([False], inside, [False])).astype(np.int8))
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    with np.errstate(over="ignore"):  # hashing wraps modulo 2**64 on purpose
+        # Polynomial hash of each word: prefix sums of (byte + 1) · P^i, shifted back to
+        # the word's first byte by P⁻¹^i (P is odd, so invertible modulo 2**64).
+        powers = np.cumprod(np.full(len(data), _P, dtype=np.uint64))
+        inverse = np.cumprod(np.full(len(data), _P_INVERSE, dtype=np.uint64))
+        prefix = np.concatenate((np.zeros(1, dtype=np.uint64),
+                                 np.cumsum((data.astype(np.uint64) + np.uint64(1)) * powers)))
+        return (prefix[ends] - prefix[starts]) * inverse[starts]
 
 
 def shingles(texts: Iterable[str]) -> np.ndarray:
     """Distinct 64-bit hashes of the SHINGLE_WORDS-word windows of the texts, read as one
-    text (words folded: case and accents do not count, nor spacing)."""
-    words = [w for text in texts for w in french.words(text)]
-    if len(words) < SHINGLE_WORDS:
+    text (case, accents and spacing do not count)."""
+    hashed = _word_hashes(" ".join(texts))
+    if len(hashed) < SHINGLE_WORDS:
         return np.zeros(0, dtype=np.uint64)
-    hashed = np.fromiter((zlib.crc32(w.encode("utf-8")) for w in words), dtype=np.uint64,
-                         count=len(words))
-    n = len(words) - SHINGLE_WORDS + 1
+    n = len(hashed) - SHINGLE_WORDS + 1
     window = np.zeros(n, dtype=np.uint64)
     with np.errstate(over="ignore"):  # hashing wraps modulo 2**64 on purpose
         for i in range(SHINGLE_WORDS):
@@ -118,23 +145,34 @@ def shingles(texts: Iterable[str]) -> np.ndarray:
 
 
 def signature(texts: Iterable[str]) -> Signature:
-    """The MinHash signature of a document's passage texts."""
+    """The bottom-k sketch of a document's passage texts."""
     hashed = shingles(texts)
     if not len(hashed):
         return Signature(b"", 0)
-    mins = np.full(PERMUTATIONS, np.iinfo(np.uint64).max, dtype=np.uint64)
-    with np.errstate(over="ignore"):  # multiply-shift hashing wraps modulo 2**64 on purpose
-        for start in range(0, len(hashed), _CHUNK):
-            block = hashed[start:start + _CHUNK, None]
-            mins = np.minimum(mins, ((block ^ _XOR) * _MUL).min(axis=0))
-    return Signature((mins >> np.uint64(32)).astype(">u4").tobytes(), len(hashed))
+    with np.errstate(over="ignore"):  # hashing wraps modulo 2**64 on purpose
+        mixed = hashed ^ (hashed >> np.uint64(30))
+        mixed = mixed * np.uint64(_MIX[0])
+        mixed ^= mixed >> np.uint64(27)
+        mixed = mixed * np.uint64(_MIX[1])
+        mixed ^= mixed >> np.uint64(31)
+    # (Each step is a bijection of 64-bit numbers: distinct shingles keep distinct hashes.)
+    smallest = np.sort(mixed if len(mixed) <= K else np.partition(mixed, K - 1)[:K])
+    return Signature(smallest.astype(">u8").tobytes(), len(mixed))
 
 
 def resemblance(a: Signature, b: Signature) -> float:
-    """Estimated Jaccard similarity of the two shingle sets."""
-    if not a.mins or len(a.mins) != len(b.mins):
+    """Estimated Jaccard similarity of the two shingle sets: the share of the K smallest
+    hashes of their union found in both."""
+    va, vb = a.values, b.values
+    if not len(va) or not len(vb):
         return 0.0
-    return float(np.mean(a.values == b.values))
+    # The K smallest of the union are the K smallest of both sets together, and each
+    # sketch holds every hash of its set down there: membership in both is exact.
+    merged = np.sort(np.concatenate((va, vb)))
+    union = merged[np.concatenate(([True], merged[1:] != merged[:-1]))][:K]
+    found = vb[np.minimum(np.searchsorted(vb, va), len(vb) - 1)] == va
+    both = int(np.count_nonzero(found & (va <= union[-1])))
+    return both / len(union)
 
 
 def containment(a: Signature, b: Signature) -> float:
@@ -148,11 +186,17 @@ def containment(a: Signature, b: Signature) -> float:
 
 def same_document(a: Signature, b: Signature) -> bool:
     """Whether two documents are copies of one publication."""
+    return copy_score(a, b) is not None
+
+
+def copy_score(a: Signature, b: Signature) -> float | None:
+    """The containment of two copies of one publication; None when they are not."""
     if not (a.usable and b.usable):
-        return False
+        return None
     if max(a.size, b.size) > MAX_SIZE_RATIO * min(a.size, b.size):
-        return False
-    return containment(a, b) >= CONTAINMENT_THRESHOLD
+        return None
+    score = containment(a, b)
+    return score if score >= CONTAINMENT_THRESHOLD else None
 
 
 def new_group(doc_id: str, sig: Signature) -> str:
@@ -169,7 +213,7 @@ class FoldIndex:
     def __init__(self, known: Mapping[str, tuple[Signature | None, str]] = {}) -> None:
         self.signatures: dict[str, Signature] = {}
         self.groups: dict[str, str] = {}
-        self._bands: dict[str, set[str]] = {}
+        self._bands: dict[int, set[str]] = {}
         for doc_id, (sig, group) in known.items():
             self.add(doc_id, sig, group)
 
@@ -179,32 +223,35 @@ class FoldIndex:
         if sig is None:
             return
         self.signatures[doc_id] = sig
-        for band in sig.bands():
-            self._bands.setdefault(band, set()).add(doc_id)
+        for key in sig.lsh_keys():
+            self._bands.setdefault(key, set()).add(doc_id)
 
     def remove(self, doc_id: str) -> None:
         sig = self.signatures.pop(doc_id, None)
         self.groups.pop(doc_id, None)
         if sig is not None:
-            for band in sig.bands():
-                members = self._bands.get(band)
+            for key in sig.lsh_keys():
+                members = self._bands.get(key)
                 if members is not None:
                     members.discard(doc_id)
                     if not members:
-                        del self._bands[band]
+                        del self._bands[key]
 
     def assign(self, doc_id: str, sig: Signature) -> str:
         """The group of a document being indexed: that of the most similar copy already
         indexed, else a new one it founds. Recorded here."""
-        candidates = {d for band in sig.bands() for d in self._bands.get(band, ())}
+        candidates = {d for key in sig.lsh_keys() for d in self._bands.get(key, ())}
         candidates.discard(doc_id)
         best: tuple[float, str] | None = None
+        tried: dict[str, int] = {}  # per group: a few copies tell, not all of them
         for other in sorted(candidates):
-            theirs = self.signatures[other]
-            if same_document(sig, theirs):
-                score = containment(sig, theirs)
-                if best is None or score > best[0]:
-                    best = (score, other)
+            group = self.groups[other]
+            if tried.get(group, 0) >= COMPARED_PER_GROUP:
+                continue
+            tried[group] = tried.get(group, 0) + 1
+            score = copy_score(sig, self.signatures[other])
+            if score is not None and (best is None or score > best[0]):
+                best = (score, other)
         group = self.groups[best[1]] if best is not None else new_group(doc_id, sig)
         self.add(doc_id, sig, group)
         return group

@@ -58,7 +58,10 @@ def test_a_signature_ignores_spacing_and_case(words: list[str], spaces: list[str
     # Split across passages differently: the document is one text.
     half = len(spaced) // 2
     cut = max((i for i, ch in enumerate(spaced[:half]) if ch.isspace()), default=-1) + 1
-    assert fold.signature([plain]) == fold.signature([spaced[:cut], spaced[cut:]])
+    sig = fold.signature([plain])
+    assert sig == fold.signature([spaced[:cut], spaced[cut:]])
+    assert fold.Signature.decode(sig.encode()) == sig  # a stored sketch reads back
+    assert not sig.mins or fold.resemblance(sig, sig) == 1.0
 
 
 @given(st.one_of(st.text(max_size=1100), st.binary(max_size=1100), st.integers(), st.none()))
@@ -229,7 +232,7 @@ def test_meilisearch_documents_carry_the_group() -> None:
     p = Passage("d1", "d1-0", 0, 1, "Titre", text)
     doc = to_document(p, "d0~abcd", sig)
     assert doc["fold"] == "d0~abcd" and fold.Signature.decode(doc["fold_sig"]) == sig
-    assert doc["fold_bands"] == list(sig.bands()) and len(doc["fold_bands"]) == fold.BANDS
+    assert doc["fold_bands"] == list(sig.bands()) and len(doc["fold_bands"]) == fold.LSH_KEYS
     alone = to_document(Passage("d2", "d2-3", 3, 1, "Titre", "Texte"))
     assert alone["fold"] == "d2" and "fold_sig" not in alone
     settings_ = index_settings(None)
