@@ -23,8 +23,8 @@ _TOKEN = re.compile(r"[^\W_]+")
 
 def osa_distance(a: str, b: str, limit: int) -> int:
     """Optimal string alignment distance (a transposition counts as one), capped at limit+1."""
-    if abs(len(a) - len(b)) > limit:
-        return limit + 1
+    if abs(len(a) - len(b)) > limit or not _close(a, b, limit):
+        return limit + 1  # the archive's words mostly fail these cheap tests: no table
     previous2: list[int] = []
     previous = list(range(len(b) + 1))
     for i in range(1, len(a) + 1):

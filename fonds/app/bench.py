@@ -59,6 +59,7 @@ THEMES = ["participation des habitants", "conseils citoyens", "inclusion numéri
 DEPARTEMENTS = ["34", "30", "11", "66", "31", "13", "75", "93", "69", "59", "2A", "974"]
 TYPES = ["guide", "rapport", "circulaire", "synthèse", "fiche pratique", "compte rendu"]
 PASSAGES_PER_DOC = 20
+WORDS_PER_PASSAGE = 180
 DIM = 384
 
 
@@ -116,23 +117,79 @@ def synthetic_passages(start: int, size: int) -> list[Passage]:
     """Passages [start, start + size) of the synthetic archive; each depends only on its
     index, so an archive of any size is generated slice by slice in flat memory."""
     words, weights = _vocabulary()
+    lexicon = np.array(words, dtype=object)
+    cumulative = np.array(weights)
     passages = []
+    vectors = _slice_vectors(start, size)
     for i in range(start, start + size):
         doc = i // PASSAGES_PER_DOC
-        rng = random.Random(i)
-        vector = np.random.default_rng(i).standard_normal(DIM).astype(np.float32)
+        vector = vectors[i - start]
+        draws = np.random.default_rng(i).random(WORDS_PER_PASSAGE) * cumulative[-1]
+        text = " ".join(lexicon[np.searchsorted(cumulative, draws, side="right")])
         passages.append(Passage(
-            doc_id=f"doc{doc:06d}", passage_id=f"doc{doc:06d}-{i % PASSAGES_PER_DOC}",
+            passage_id=f"doc{doc:06d}-{i % PASSAGES_PER_DOC}",
             position=i % PASSAGES_PER_DOC, page=1 + (i % PASSAGES_PER_DOC) // 2,
-            title=_title(doc), text=" ".join(rng.choices(words, cum_weights=weights, k=180)),
-            url=f"https://exemple.fr/doc{doc}.pdf",
-            source=_doc_rng(doc).choice(["vt", "anct", "ddd"]),
-            doc_type=_doc_rng(doc, 1).choice(TYPES),
-            themes=tuple(_doc_rng(doc, 2).sample(THEMES, 2)),
-            departements=(_doc_rng(doc, 3).choice(DEPARTEMENTS),),
-            date=f"{_doc_rng(doc, 4).randint(2012, 2025)}-{_doc_rng(doc, 5).randint(1, 12):02d}-01",
-            vector=vector / np.linalg.norm(vector)))
+            text=text, vector=vector, **_doc_fields(doc)))
     return passages
+
+
+@lru_cache(maxsize=64)
+def _doc_fields(doc: int) -> dict[str, Any]:
+    """The fields every passage of a document shares (seeding a Random costs ~20 µs)."""
+    return {"doc_id": f"doc{doc:06d}", "title": _title(doc),
+            "url": f"https://exemple.fr/doc{doc}.pdf",
+            "source": _doc_rng(doc).choice(["vt", "anct", "ddd"]),
+            "doc_type": _doc_rng(doc, 1).choice(TYPES),
+            "themes": tuple(_doc_rng(doc, 2).sample(THEMES, 2)),
+            "departements": (_doc_rng(doc, 3).choice(DEPARTEMENTS),),
+            "date": f"{_doc_rng(doc, 4).randint(2012, 2025)}-"
+                    f"{_doc_rng(doc, 5).randint(1, 12):02d}-01"}
+
+
+# Vectors with the structure of real embeddings (topics, documents, passages), not uniform
+# noise: in 384 dimensions random vectors have no near neighbours, and an ANN index cannot
+# be judged on them. A passage is its document's themes, the document, and its own noise.
+THEME_WEIGHT, DOC_WEIGHT, PASSAGE_WEIGHT = 1.0, 0.7, 0.5
+
+
+@lru_cache(maxsize=1)
+def _theme_vectors() -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(2024)
+    return {t: _unit(rng.standard_normal(DIM)) for t in THEMES}
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    v = np.asarray(v, dtype=np.float32)
+    return v / np.float32(np.linalg.norm(v))
+
+
+def _doc_vector(doc: int) -> np.ndarray:
+    themes = _theme_vectors()
+    mix = sum(themes[t] for t in _doc_rng(doc, 2).sample(THEMES, 2)) / np.sqrt(2)
+    return THEME_WEIGHT * mix + DOC_WEIGHT * _unit(
+        np.random.default_rng(doc * 7 + 1).standard_normal(DIM))
+
+
+def _slice_vectors(start: int, size: int) -> np.ndarray:
+    """Vectors of passages [start, start + size): a document's noise is drawn at once."""
+    out = np.empty((size, DIM), dtype=np.float32)
+    for doc in range(start // PASSAGES_PER_DOC, (start + size - 1) // PASSAGES_PER_DOC + 1):
+        noise = np.random.default_rng(doc * 7 + 3).standard_normal((PASSAGES_PER_DOC, DIM))
+        noise /= np.linalg.norm(noise, axis=1, keepdims=True)
+        rows = _doc_vector(doc) + PASSAGE_WEIGHT * noise
+        rows /= np.linalg.norm(rows, axis=1, keepdims=True)
+        first = doc * PASSAGES_PER_DOC
+        lo, hi = max(start, first), min(start + size, first + PASSAGES_PER_DOC)
+        out[lo - start:hi - start] = rows[lo - first:hi - first]
+    return out
+
+
+def query_vectors(count: int, documents: int, seed: int = 3) -> list[np.ndarray]:
+    """Questions near some document of the archive (its themes, the document, more noise
+    than a passage): their neighbours are a few documents, as a real question's are."""
+    rng = np.random.default_rng(seed)
+    return [_unit(_doc_vector(int(rng.integers(documents)))
+                  + 0.8 * _unit(rng.standard_normal(DIM))) for _ in range(count)]
 
 
 def _typo(word: str, rng: random.Random) -> str:
@@ -169,7 +226,7 @@ def _peak_rss_mb() -> float:
 
 def bench_search(passages: int, cache_dir: Path, embed_query: Callable[[str], np.ndarray]
                  | None, progress: Callable[[str], None] = lambda m: None,
-                 settings: Settings | None = None) -> dict[str, Any]:
+                 settings: Settings | None = None, peers: bool = True) -> dict[str, Any]:
     """Search latency on a synthetic archive, built once per size and engine, through the
     engine protocol (the configured engine: embedded, or a Meilisearch server)."""
     base = settings or load_settings(env={})
@@ -182,7 +239,7 @@ def bench_search(passages: int, cache_dir: Path, embed_query: Callable[[str], np
         started = time.perf_counter()
         with engine.rebuild() as fresh:
             fresh.ensure_index(DIM)
-            batch = 5000
+            batch = 25_000  # a commit (and a reader refresh) per batch
             for start in range(0, passages, batch):
                 fresh.upsert(synthetic_passages(start, min(batch, passages - start)))
         build_s = round(time.perf_counter() - started, 1)
@@ -190,9 +247,8 @@ def bench_search(passages: int, cache_dir: Path, embed_query: Callable[[str], np
     else:
         build_s = json.loads(build_file.read_text())["build_s"]
     index_dir = scratch.index_dir
-    rng = np.random.default_rng(3)
     mix = query_mix(300)
-    vectors = [v / np.linalg.norm(v) for v in rng.standard_normal((len(mix), DIM))]
+    vectors = query_vectors(len(mix), passages // PASSAGES_PER_DOC)
 
     def run(mode: Mode, items: list[tuple[str, Filters]], vecs: list[np.ndarray]) -> list[float]:
         times = []
@@ -235,12 +291,33 @@ def bench_search(passages: int, cache_dir: Path, embed_query: Callable[[str], np
         t.start()
     for t in threads:
         t.join()
-    return {
+    report = {
         "passages": passages, "documents": passages // PASSAGES_PER_DOC, "build_s": build_s,
         "index_mb": _dir_mb(index_dir), "latency_ms": latency,
         "throughput_qps_2_searchers": round(sum(done) / 5, 1),
-        "peak_rss_mb": _peak_rss_mb(), "environment": environment(),
+        "peak_rss_mb": _peak_rss_mb(),  # fonds alone: the peers run after it
+        "engine_uses_ann": engine_uses_ann(engine), "environment": environment(),
     }
+    if peers:
+        from fonds.app import bench_peers
+        from fonds.engines.embedded.storage import IndexDir
+
+        live = IndexDir(index_dir).current()
+        archive = bench_peers.Archive(passages, scratch.data_dir / "peers", index_dir / str(live),
+                                      synthetic_passages)
+        found = bench_peers.run_peers(
+            archive, [(t, f, v) for (t, f), v in zip(mix, vectors, strict=True)],
+            lambda times: Percentiles.of(times).as_json(), progress)
+        report["ratios"] = bench_peers.ratios(latency, found["peers"])
+        report.update(found)
+    return report
+
+
+def engine_uses_ann(engine: Any) -> bool:
+    """Whether the embedded engine's semantic half went through its ANN index."""
+    reader = getattr(engine, "_reader", None)
+    gen = reader() if reader else None
+    return bool(gen is not None and gen.vectors.uses_ann())
 
 
 def _doc_rng(doc: int, salt: int = 0) -> random.Random:
@@ -261,4 +338,16 @@ def format_search(report: dict[str, Any]) -> str:
         lines.append(f"{mode:<12}{p['p50']:>10}{p['p95']:>10}{p['p99']:>10}")
     lines.append(f"2 recherches en parallèle : {report['throughput_qps_2_searchers']} req/s "
                  "(mixte)")
+    if report.get("peers"):
+        lines.append("Pairs (même archive, mêmes requêtes) : p95 ms, et fonds p95 / pair p95")
+        for name, modes in report["peers"].items():
+            for mode, p in modes.items():
+                ratio = report["ratios"].get(name, {}).get(mode)
+                lines.append(f"  {name:<14}{mode:<10}{p['p95']:>8}"
+                             + (f"   ×{ratio}" if ratio is not None else ""))
+    if "ann" in report:
+        lines.append(f"ANN {report['ann']['index']} : rappel@10 {report['ann']['recall@10']} "
+                     "contre la recherche exacte")
+    for name, reason in report.get("skipped", {}).items():
+        lines.append(f"  {name} ignoré : {reason}")
     return "\n".join(lines)

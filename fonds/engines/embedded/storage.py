@@ -122,6 +122,7 @@ class Generation:
         if self.writer is not None:
             self.writer.wait_merging_threads()
             self.writer = None
+            self.vectors.settle()  # a large archive leaves its writes searched by ANN
 
 
 def write_meta(path: Path, meta: Mapping[str, Any]) -> None:
