@@ -271,3 +271,35 @@ def test_the_ui_names_the_other_publications_safely() -> None:
     assert "doc=b" in line and "doc=c" in line
     assert copies_line(DocHit("a", "", "", "", "", (), (), None, score=0.0, passages=()),
                        UiState()) is None
+
+
+def test_the_results_page_shows_one_result_and_its_other_publications(archive, monkeypatch
+                                                                      ) -> None:
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from tests.conftest import ROOT
+
+    monkeypatch.setenv("FONDS_DATA_DIR", str(archive.data_dir))
+    monkeypatch.setenv("FONDS_EMBEDDER", "none")
+    st.cache_resource.clear()
+    try:
+        at = AppTest.from_file(str(ROOT / "search_ui" / "main.py"), default_timeout=120)
+        at.query_params["q"] = CADA_QUERY
+        at.query_params["mode"] = "mots"
+        at.run()
+        assert not at.exception
+        lines = [m.value for m in at.markdown if "fonds-copies" in m.value]
+        titles = [s.value for s in at.subheader]
+    finally:
+        st.cache_resource.clear()
+    found = search(archive, CADA_QUERY)
+    (hit,) = [h for h in found["hits"] if "cada_avis" in h["url"]]
+    from fonds.ui_model import PAGE_SIZE
+
+    # the group is one result on the page too
+    assert len(titles) == min(len(found["hits"]), PAGE_SIZE)
+    (line,) = lines
+    assert line.count("Également publié par") == 1 and line.count("<a ") == 2
+    for copy in hit["copies"]:
+        assert f"doc={copy['doc_id']}" in line
