@@ -136,9 +136,7 @@ class Searcher:
             (tantivy.Occur.Must, tantivy.Query.term_query(run.gen.schema, "kind", DOC)),
             (tantivy.Occur.Must, query)])
         hits = run.searcher.search(entries, limit=max(len(table), 1), count=False).hits
-        for doc_id in page.doc_ids(run, hits):
-            if doc_id is not None and doc_id in table.index:
-                mask[table.index[doc_id]] = True
+        mask[run.gen.table_rows(run.searcher, hits)] = True
         return mask
 
     def _keyword_set(self, run: Run) -> tuple[np.ndarray, bool]:

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import tantivy
 
 from fonds import french
@@ -56,6 +57,7 @@ class Generation:
         self.docs: dict[str, DocInfo] = {}
         self.table = DocTable(())
         self.by_ord: dict[int, str] = {}
+        self._ord_keys = self._ord_rows = np.empty(0, dtype=np.int64)  # doc_ord → table row
         self.years: tuple[int, int] | None = None
         self.stamp: tuple[int, int] | None = None
         self._meta: tuple[tuple[int, int], dict[str, Any]] | None = None
@@ -91,9 +93,25 @@ class Generation:
         self.table = DocTable(
             (d, {f: info.facet_values(f) for f in FACETS}, info.year) for d, info in docs.items())
         self.by_ord = {doc_ord(d): d for d in docs}
+        ords = np.array(sorted(self.by_ord), dtype=np.int64)
+        self._ord_keys = ords
+        self._ord_rows = np.array([self.table.index[self.by_ord[int(o)]] for o in ords],
+                                  dtype=np.int64)
         years = [info.year for info in docs.values() if info.year]
         self.years = (min(years), max(years)) if years else None
         self.docs, self.stamp = docs, stamp
+
+    def table_rows(self, searcher: tantivy.Searcher,
+                   hits: list[tuple[Any, tantivy.DocAddress]]) -> np.ndarray:
+        """Doc-table rows of the documents of some hits, from their doc_ord fast field, in
+        numpy: a document mask over 50,000 documents without a Python loop per hit."""
+        if not hits or not len(self._ord_keys):
+            return np.empty(0, dtype=np.int64)
+        values = searcher.fast_field_values("doc_ord", [address for _, address in hits])
+        ords = np.fromiter((-1 if v is None else v for v in values), dtype=np.int64,
+                           count=len(values))
+        at = np.minimum(np.searchsorted(self._ord_keys, ords), len(self._ord_keys) - 1)
+        return self._ord_rows[at[self._ord_keys[at] == ords]]
 
     def meta(self) -> dict[str, Any]:
         """meta.json, read again only when it changed; {} when absent or damaged (it is
