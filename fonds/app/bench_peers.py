@@ -31,8 +31,8 @@ import numpy as np
 import tantivy
 
 from fonds import french
+from fonds.engines import ann
 from fonds.engines.base import Filters
-from fonds.engines.embedded import ann
 from fonds.engines.embedded.schema import PASSAGE
 from fonds.engines.embedded.storage import Generation
 

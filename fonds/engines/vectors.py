@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from fonds.engines.embedded import ann
+from fonds.engines import ann
 
 # numpy parses .npy headers with ast.literal_eval, and CPython 3.11 before 3.11.8 can raise
 # « SystemError: AST constructor recursion depth mismatch » when two threads build ASTs at

@@ -10,9 +10,10 @@ import numpy as np
 import pytest
 
 from fonds.app import bench
+from fonds.engines import ann
 from fonds.engines import vectors as vector_store
 from fonds.engines.base import Mode, SearchRequest
-from fonds.engines.embedded import EmbeddedEngine, ann
+from fonds.engines.embedded import EmbeddedEngine
 from fonds.engines.vectors import VectorStore
 
 pytestmark = pytest.mark.skipif(not ann.available(), reason="faiss-cpu is not installed")
