@@ -165,9 +165,10 @@ def _unit(v: np.ndarray) -> np.ndarray:
 
 def _doc_vector(doc: int) -> np.ndarray:
     themes = _theme_vectors()
-    mix = sum(themes[t] for t in _doc_rng(doc, 2).sample(THEMES, 2)) / np.sqrt(2)
-    return THEME_WEIGHT * mix + DOC_WEIGHT * _unit(
+    mix = np.sum([themes[t] for t in _doc_rng(doc, 2).sample(THEMES, 2)], axis=0) / np.sqrt(2)
+    vector: np.ndarray = THEME_WEIGHT * mix + DOC_WEIGHT * _unit(
         np.random.default_rng(doc * 7 + 1).standard_normal(DIM))
+    return vector
 
 
 def _slice_vectors(start: int, size: int) -> np.ndarray:

@@ -131,17 +131,20 @@ def fts5(archive: Archive) -> dict[str, Run]:
         match = " OR ".join(f'"{w}"' for w in words[:-1])
         last = f'"{words[-1]}"' + ("" if text.endswith(" ") else "*")
         match = f"{match} OR {last}" if match else last
-        sql, args = "SELECT rowid FROM p WHERE p MATCH ?", [match]
+        sql = "SELECT rowid FROM p WHERE p MATCH ?"
+        params: list[object] = [match]
         for column, values in (("themes", filters.themes),
                                ("departements", filters.departements)):
             for v in values:
                 sql += f" AND instr('|' || {column} || '|', ?)"
-                args.append(f"|{v}|")
+                params.append(f"|{v}|")
         if filters.year_from is not None:
-            sql, args = sql + " AND year >= ?", [*args, filters.year_from]
+            sql = sql + " AND year >= ?"
+            params.append(filters.year_from)
         if filters.year_to is not None:
-            sql, args = sql + " AND year <= ?", [*args, filters.year_to]
-        return db.execute(sql + f" ORDER BY rank LIMIT {K}", args).fetchall()
+            sql = sql + " AND year <= ?"
+            params.append(filters.year_to)
+        return db.execute(sql + f" ORDER BY rank LIMIT {K}", params).fetchall()
 
     return {"keyword": run}
 
@@ -269,7 +272,7 @@ def run_peers(archive: Archive, queries: list[Query], percentiles: Callable[[lis
             found = [index.search(v, K)[0] for v in vectors]
             peers["fonds_ann"] = {"semantic": percentiles(timed(
                 lambda t, f, v: index.search(v, K), queries))}
-            out["ann"] = {"library": "faiss-cpu", "index": f"IVF{index.index.nlist},SQfp16",
+            out["ann"] = {"library": "faiss-cpu", "index": f"IVF{index.ivf.nlist},SQfp16",
                           "nprobe": ann.NPROBE, "candidates": ann.CANDIDATES,
                           "min_rows": ann.ANN_MIN_ROWS, "build_s": built,
                           "recall@10": recall_at_k(found, exact),

@@ -22,7 +22,7 @@ import numpy as np
 try:  # the engine works without it (exact search); pyproject declares it
     import faiss
 except ImportError:  # pragma: no cover - faiss-cpu is a dependency
-    faiss = None
+    faiss = None  # type: ignore[assignment]
 
 ANN_MIN_ROWS = 50_000  # below, exact search costs under ~8 ms and stays exact
 CANDIDATES = 1_000  # passages a query reads from the index (the floor then cuts them)
@@ -73,7 +73,8 @@ class AnnIndex:
         self.index = faiss.read_index(str(path), faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY)
         if self.index.ntotal != rows:
             raise ValueError(f"{path}: {self.index.ntotal} vecteurs, {rows} attendus")
-        self.index.nprobe = NPROBE
+        self.ivf = faiss.extract_index_ivf(self.index)
+        self.ivf.nprobe = NPROBE
 
     def search(self, query: np.ndarray, k: int = CANDIDATES) -> tuple[np.ndarray, np.ndarray]:
         """(rows, cosines) of the k nearest rows found, best first."""

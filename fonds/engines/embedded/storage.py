@@ -111,7 +111,8 @@ class Generation:
         ords = np.fromiter((-1 if v is None else v for v in values), dtype=np.int64,
                            count=len(values))
         at = np.minimum(np.searchsorted(self._ord_keys, ords), len(self._ord_keys) - 1)
-        return self._ord_rows[at[self._ord_keys[at] == ords]]
+        rows: np.ndarray = self._ord_rows[at[self._ord_keys[at] == ords]]
+        return rows
 
     def meta(self) -> dict[str, Any]:
         """meta.json, read again only when it changed; {} when absent or damaged (it is
