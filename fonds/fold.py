@@ -123,11 +123,24 @@ def _word_hashes(text: str) -> np.ndarray:
     with np.errstate(over="ignore"):  # hashing wraps modulo 2**64 on purpose
         # Polynomial hash of each word: prefix sums of (byte + 1) · P^i, shifted back to
         # the word's first byte by P⁻¹^i (P is odd, so invertible modulo 2**64).
-        powers = np.cumprod(np.full(len(data), _P, dtype=np.uint64))
-        inverse = np.cumprod(np.full(len(data), _P_INVERSE, dtype=np.uint64))
+        powers, inverse = _powers(len(data))
         prefix = np.concatenate((np.zeros(1, dtype=np.uint64),
                                  np.cumsum((data.astype(np.uint64) + np.uint64(1)) * powers)))
         return (prefix[ends] - prefix[starts]) * inverse[starts]
+
+
+_POWERS: list[tuple[np.ndarray, np.ndarray]] = []  # P^i and P⁻¹^i, grown on demand
+
+
+def _powers(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """P^1..P^n and P⁻¹^1..P⁻¹^n (mod 2**64), computed once for the longest text seen."""
+    if not _POWERS or len(_POWERS[0][0]) < n:
+        size = max(n, 2 * len(_POWERS[0][0]) if _POWERS else 1 << 16)
+        with np.errstate(over="ignore"):
+            _POWERS[:] = [(np.cumprod(np.full(size, _P, dtype=np.uint64)),
+                           np.cumprod(np.full(size, _P_INVERSE, dtype=np.uint64)))]
+    powers, inverse = _POWERS[0]
+    return powers[:n], inverse[:n]
 
 
 def shingles(texts: Iterable[str]) -> np.ndarray:
