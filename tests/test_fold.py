@@ -9,6 +9,9 @@ from __future__ import annotations
 import io
 import json
 import shutil
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -303,3 +306,136 @@ def test_the_results_page_shows_one_result_and_its_other_publications(archive, m
     assert line.count("Également publié par") == 1 and line.count("<a ") == 2
     for copy in hit["copies"]:
         assert f"doc={copy['doc_id']}" in line
+
+
+# -- the Meilisearch engine against a loopback stand-in (no Meilisearch server here) --------
+
+
+class StandIn(ThreadingHTTPServer):
+    """Answers the few Meilisearch routes the fold path uses, shaped like the real API's."""
+
+    def __init__(self, meta: dict, rows: list[dict], hits: list[dict]) -> None:
+        super().__init__(("127.0.0.1", 0), StandInHandler)
+        self.meta, self.rows, self.hits = meta, rows, hits
+        self.requests: list[tuple[str, str, object]] = []
+        self.tasks = 0
+
+
+class StandInHandler(BaseHTTPRequestHandler):
+    server: StandIn
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def _send(self, status: int, body: object) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _handle(self, method: str) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = json.loads(self.rfile.read(length)) if length else None
+        path = self.path.split("?")[0]
+        self.server.requests.append((method, path, body))
+        parts = path.strip("/").split("/")
+        stamp = "2026-12-02T04:00:00.000000Z"
+        if parts[0] == "tasks":
+            self._send(200, {"uid": int(parts[1]), "batchUid": int(parts[1]), "indexUid": "f",
+                             "status": "succeeded", "type": "documentAdditionOrUpdate",
+                             "canceledBy": None, "details": {}, "error": None,
+                             "duration": "PT0.01S", "enqueuedAt": stamp, "startedAt": stamp,
+                             "finishedAt": stamp})
+        elif parts[-1] == "meta" and parts[-2] == "documents":
+            self._send(200, {"id": "meta", "json": json.dumps(self.server.meta)})
+        elif parts[-2:] == ["documents", "fetch"]:
+            self._send(200, {"results": self.server.rows, "offset": 0, "limit": 1000,
+                             "total": len(self.server.rows)})
+        elif parts[-1] == "search":
+            self._send(200, {"hits": self.server.hits, "query": body.get("q", ""),
+                             "processingTimeMs": 1, "hitsPerPage": 10, "page": 1,
+                             "totalHits": len(self.server.hits), "totalPages": 1,
+                             "facetDistribution": {}})
+        elif parts == ["multi-search"]:
+            self._send(200, {"results": [{"indexUid": q["indexUid"], "hits": [],
+                                          "query": q["q"], "processingTimeMs": 0,
+                                          "hitsPerPage": 0, "page": 1, "totalHits": 0,
+                                          "totalPages": 0} for q in body["queries"]]})
+        else:  # document additions and deletions: an enqueued task
+            self.server.tasks += 1
+            self._send(202, {"taskUid": self.server.tasks, "indexUid": parts[1],
+                             "status": "enqueued", "type": "documentAdditionOrUpdate",
+                             "enqueuedAt": stamp})
+
+    def do_GET(self) -> None:  # noqa: N802
+        self._handle("GET")
+
+    def do_POST(self) -> None:  # noqa: N802
+        self._handle("POST")
+
+
+@pytest.fixture
+def stand_in(request) -> Iterator[StandIn]:
+    server = StandIn(*request.param)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def _engine(server: StandIn):
+    from fonds.engines.meili import MeiliEngine
+
+    return MeiliEngine(f"http://127.0.0.1:{server.server_address[1]}", "k", index="f")
+
+
+GUIDE_TEXT = " ".join(f"Le conseil citoyen numéro {i} examine le contrat de ville."
+                      for i in range(20))
+GUIDE_SIG = fold.signature([GUIDE_TEXT])
+
+
+@pytest.mark.parametrize("stand_in", [({}, [{"doc_id": "original", "fold": "original~1234",
+                                             "fold_sig": GUIDE_SIG.encode()}], [])],
+                         indirect=True)
+def test_meilisearch_upsert_joins_the_group_of_an_indexed_copy(stand_in: StandIn) -> None:
+    _engine(stand_in).upsert([
+        Passage("copie", "copie-0", 0, 1, "Guide", "Préfecture de l'Hérault. " + GUIDE_TEXT),
+        Passage("copie", "copie-1", 1, 2, "Guide", "Annexe."),
+        Passage("autre", "autre-0", 0, 1, "Autre", " ".join(f"mot{i}" for i in range(80)))])
+    (fetch,) = [b for m, p, b in stand_in.requests if p.endswith("/documents/fetch")]
+    assert fetch["filter"][1] == "position = 0" and "fold_bands IN [" in fetch["filter"][0]
+    added = next(b for m, p, b in stand_in.requests if p == "/indexes/f/documents")
+    folds = {d["passage_id"]: d["fold"] for d in added}
+    assert folds["copie-0"] == folds["copie-1"] == "original~1234"
+    assert folds["autre-0"].startswith("autre~")
+    assert [d["passage_id"] for d in added if "fold_sig" in d] == ["copie-0", "autre-0"]
+
+
+@pytest.mark.parametrize("stand_in", [(
+    {"fold_groups": True},
+    [{"doc_id": "copie", "fold": "g1", "url": "https://b/guide.pdf", "source": "prefecture",
+      "date": "2021-03-01"},
+     {"doc_id": "original", "fold": "g1", "url": "https://a/guide.pdf",
+      "source": "centre-de-ressources", "date": "2021-02-08"}],
+    [{"id": "x", "passage_id": "copie-0", "doc_id": "copie", "fold": "g1", "title": "Guide",
+      "text": "Le conseil citoyen", "url": "https://b/guide.pdf", "source": "prefecture",
+      "_rankingScore": 0.9, "_formatted": {"text": "Le \x02conseil\x03 citoyen"}}])],
+    indirect=True)
+def test_meilisearch_search_is_distinct_on_the_group_and_lists_copies(stand_in: StandIn
+                                                                      ) -> None:
+    result = _engine(stand_in).search(SearchRequest("conseil", passages_per_doc=1))
+    (hit,) = result.hits
+    assert hit.copies == (Copy("original", "https://a/guide.pdf", "centre-de-ressources",
+                               "2021-02-08"),)
+    body = next(b for m, p, b in stand_in.requests if p == "/indexes/f/search")
+    assert body["distinct"] == "fold"
+    (fetch,) = [b for m, p, b in stand_in.requests if p.endswith("/documents/fetch")]
+    assert fetch["filter"] == ['fold IN ["g1"]', "position = 0"]
+    # An index without recorded groups (built before them) is not folded.
+    stand_in.meta = {}
+    _engine(stand_in).search(SearchRequest("conseil", passages_per_doc=1))
+    last = [b for m, p, b in stand_in.requests if p == "/indexes/f/search"][-1]
+    assert "distinct" not in last
