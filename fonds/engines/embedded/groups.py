@@ -28,60 +28,64 @@ class Groups:
         self.codes = np.asarray(codes, dtype=np.int64)
         self.size = len(names)
         self.table = table
+        # Documents with another copy: the only ones folding changes anything for.
+        self.shared = np.bincount(self.codes, minlength=self.size)[self.codes] > 1
         by_code: dict[int, list[str]] = {}
-        for position in np.flatnonzero(np.bincount(self.codes, minlength=self.size)[self.codes]
-                                       > 1):
+        for position in np.flatnonzero(self.shared):
             by_code.setdefault(int(self.codes[position]), []).append(table.ids[position])
         # Only groups of several copies, each listed oldest first (then by id).
         self.members = {code: [docs[d].copy() for d in sorted(
             ids, key=lambda d: (docs[d].date or "9999", d))] for code, ids in by_code.items()}
 
-    @property
-    def folds_anything(self) -> bool:
-        return bool(self.members)
-
     def count(self, mask: np.ndarray) -> int:
         """Distinct groups among the documents of a mask."""
-        if not self.members:
-            return int(mask.sum())
-        return int(np.count_nonzero(np.bincount(self.codes[mask], minlength=self.size)))
+        shared = mask & self.shared
+        return int(np.count_nonzero(mask & ~self.shared)) + len(np.unique(self.codes[shared]))
 
     def facet_counts(self, chosen: np.ndarray) -> dict[str, dict[str, int]]:
         """As DocTable.facet_counts_mask, counting groups: a value counts a group once
         whichever of its copies carry it."""
-        if not self.members:
+        shared = chosen & self.shared
+        if not shared.any():
             return self.table.facet_counts_mask(chosen)
-        result = {}
+        result = self.table.facet_counts_mask(chosen & ~self.shared)
         for facet in FACETS:
             docs, values = self.table.columns[facet]
             width = max(len(self.table.values[facet]), 1)
-            keep = chosen[docs]
+            keep = shared[docs]
             pairs = np.unique(self.codes[docs[keep]] * width + values[keep])
             counts = np.bincount(pairs % width, minlength=width)
-            found = [(self.table.values[facet][i], int(counts[i]))
-                     for i in np.flatnonzero(counts)]
-            result[facet] = dict(sorted(found, key=lambda kv: (-kv[1], kv[0])))
+            merged = dict(result[facet])
+            for i in np.flatnonzero(counts):
+                value = self.table.values[facet][i]
+                merged[value] = merged.get(value, 0) + int(counts[i])
+            result[facet] = dict(sorted(merged.items(), key=lambda kv: (-kv[1], kv[0])))
         return result
 
     def group_of(self, doc_id: str) -> int | None:
         position = self.table.index.get(doc_id)
         return int(self.codes[position]) if position is not None else None
 
-    def fold(self, ranked: Ranked) -> tuple[Ranked, dict[str, tuple[Copy, ...]]]:
-        """The best-ranked copy of each group, in order, and the other copies of each."""
+    def fold(self, ranked: Ranked, limit: int | None = None
+             ) -> tuple[Ranked, dict[str, tuple[Copy, ...]]]:
+        """The best-ranked copy of each group, in order (the first `limit` of them), and
+        the other copies of each."""
         if not self.members:
             return ranked, {}
         seen: set[int] = set()
         out: Ranked = []
         copies: dict[str, tuple[Copy, ...]] = {}
+        index = self.table.index
         for doc_id, score in ranked:
-            code = self.group_of(doc_id)
-            if code is not None:
+            if limit is not None and len(out) >= limit:
+                break
+            position = index.get(doc_id)
+            if position is not None and self.shared[position]:
+                code = int(self.codes[position])
                 if code in seen:
                     continue
                 seen.add(code)
-                if code in self.members:
-                    copies[doc_id] = tuple(c for c in self.members[code] if c.doc_id != doc_id)
+                copies[doc_id] = tuple(c for c in self.members[code] if c.doc_id != doc_id)
             out.append((doc_id, score))
         return out, copies
 

@@ -94,37 +94,43 @@ class Searcher:
         matched = _union(keyword, semantic, len(gen.table))
         allowed = gen.table.mask(request.filters)
         found = matched if allowed is None else matched & allowed
-        total = int(found.sum())
-        # Copies folded away: the ranking reads as many more documents to fill the page.
-        need = end
-        if self.groups is not None:
-            folded = self.groups.count(found)
-            total, need = folded, end + total - folded
+        docs_found = int(found.sum())
+        total = self.groups.count(found) if self.groups is not None else docs_found
         facets = self._facets(matched, request.filters) if request.facets else {}
         partial, words = (self._partial(run, request.filters)
                           if keyword is not None and total else (False, ()))
 
-        if end <= start or not total:
-            ranked: Ranked = []
-        elif request.sort is Sort.DATE or parsed.is_empty:
-            ranked = self._by_date(found, need)
-        elif mode is Mode.KEYWORD:
-            ranked = self._keyword_matches(run, request.filters, found,
-                                           min(need, int(found.sum())))
-        else:
-            sem_ranked = self._semantic_ranked(run, found)
-            if mode is Mode.SEMANTIC:
-                ranked = sem_ranked
-            else:
-                ranked = ranking.fuse(self._keyword_ranked(run, request.filters,
-                                                           need + HYBRID_KEYWORD_MARGIN),
-                                      sem_ranked, request.semantic_ratio, self.config.rrf_k)
-        if mode is not Mode.SEMANTIC:  # ranking orders what matches, never adds to it
-            ranked = [(d, s) for d, s in ranked if found[self.gen.table.index[d]]]
-        ranked, copies = self.groups.fold(ranked) if self.groups is not None else (ranked, {})
+        ranked: Ranked = []
+        depth, copies = end, {}
+        while end > start and total:
+            ranked = self._ranked(run, request, mode, parsed, found, depth)
+            if self.groups is None:
+                break
+            ranked, copies = self.groups.fold(ranked, end)
+            if len(ranked) >= min(end, total) or depth >= docs_found:
+                break
+            depth = min(depth * 4, docs_found)  # copies folded away: read deeper
         hits = page.hits(run, self.build, ranked[start:end], copies)
         return SearchResult(total, tuple(hits), facets, _ms(started), partial=partial,
                             matched_words=words, years=gen.years)
+
+    def _ranked(self, run: Run, request: SearchRequest, mode: Mode, parsed: ParsedQuery,
+                found: np.ndarray, depth: int) -> Ranked:
+        """The found documents best first, at least `depth` of them when there are."""
+        if request.sort is Sort.DATE or parsed.is_empty:
+            ranked = self._by_date(found, depth)
+        elif mode is Mode.KEYWORD:
+            ranked = self._keyword_matches(run, request.filters, found,
+                                           min(depth, int(found.sum())))
+        else:
+            sem_ranked = self._semantic_ranked(run, found)
+            if mode is Mode.SEMANTIC:
+                return sem_ranked
+            ranked = ranking.fuse(self._keyword_ranked(run, request.filters,
+                                                       depth + HYBRID_KEYWORD_MARGIN),
+                                  sem_ranked, request.semantic_ratio, self.config.rrf_k)
+        # Ranking orders what matches, never adds to it.
+        return [(d, s) for d, s in ranked if found[self.gen.table.index[d]]]
 
     # -- what matches ----------------------------------------------------------------------
 
@@ -328,7 +334,7 @@ class Searcher:
         if self.groups is not None:
             own = self.groups.group_of(doc_id)
             ranked, copies = self.groups.fold([(d, s) for d, s in ranked
-                                               if self.groups.group_of(d) != own])
+                                               if self.groups.group_of(d) != own], limit)
         return page.hits(run, self.build, ranked[:limit], copies)
 
 
