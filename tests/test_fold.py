@@ -23,6 +23,7 @@ from fonds import fold
 from fonds.app.cli import cli
 from fonds.engines.base import Copy, DocHit, Passage, SearchRequest
 from fonds.engines.meili_query import (
+    copies_of,
     copies_query,
     fold_candidates_query,
     index_settings,
@@ -253,6 +254,17 @@ def test_meilisearch_requests_for_groups() -> None:
     assert hostile["filter"][0] == 'fold IN ["g\\" OR doc_id EXISTS OR fold = \\"x"]'
     assert search_params(SearchRequest("santé"), None, distinct="fold")["distinct"] == "fold"
     assert "distinct" not in search_params(SearchRequest("santé"), None)
+
+
+def test_meilisearch_copies_are_parsed_at_the_edge() -> None:
+    hits = [{"doc_id": "a", "fold": "g"}, {"doc_id": "z", "fold": "solo"}]
+    rows = [{"doc_id": "a", "fold": "g", "date": "2021-01-01"},
+            {"doc_id": "c", "fold": "g", "url": None, "source": "anct", "date": "2021/03/01"},
+            {"doc_id": "b", "fold": "g", "url": "https://b", "source": "cndp",
+             "date": "2020-05-04T10:00"},
+            {"doc_id": "z", "fold": "solo"}]
+    assert copies_of(hits, rows) == {"a": (Copy("b", "https://b", "cndp", "2020-05-04"),
+                                           Copy("c", "", "anct", None))}
 
 
 # -- the UI line -----------------------------------------------------------------------------

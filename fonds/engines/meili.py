@@ -32,6 +32,7 @@ from fonds.engines.base import (
 )
 from fonds.engines.meili_query import (
     build_filter,
+    copies_of,
     copies_query,
     facet_queries,
     fold_candidates_query,
@@ -323,18 +324,7 @@ class MeiliEngine:
             return {}
         with self._errors("la liste des copies"):
             found = self.index.get_documents(copies_query(groups, BATCH))
-        members: dict[str, list[Copy]] = {}
-        for row in (dict(r) for r in found.results):
-            members.setdefault(str(row.get("fold")), []).append(Copy(
-                str(row["doc_id"]), row.get("url") or "", row.get("source") or "",
-                row.get("date")))
-        out = {}
-        for h in hits:
-            others = [c for c in members.get(str(h.get("fold")), []) if c.doc_id != h["doc_id"]]
-            if others:
-                out[h["doc_id"]] = tuple(sorted(others, key=lambda c: (c.date or "9999",
-                                                                       c.doc_id)))
-        return out
+        return copies_of(hits, [dict(r) for r in found.results])
 
     @staticmethod
     def _passage(h: Mapping[str, Any]) -> PassageHit:

@@ -14,7 +14,16 @@ import numpy as np
 
 from fonds import fold, french
 from fonds.engines import floor as similarity
-from fonds.engines.base import FACETS, Filters, Mode, Passage, SearchRequest, Sort
+from fonds.engines.base import (
+    FACETS,
+    Copy,
+    Filters,
+    Mode,
+    Passage,
+    SearchRequest,
+    Sort,
+    iso_date,
+)
 from fonds.highlight import MARK_END, MARK_START
 from index_config import DIR as CONFIG_DIR
 
@@ -164,6 +173,24 @@ def copies_query(groups: Sequence[str], limit: int) -> dict[str, Any]:
     """Every document of some groups (one passage each), for « Également publié par »."""
     return {"filter": [f"fold IN [{', '.join(quote(g) for g in groups)}]", "position = 0"],
             "fields": ["doc_id", "url", "source", "date", "fold"], "limit": limit}
+
+
+def copies_of(hits: Sequence[Mapping[str, Any]], rows: Sequence[Mapping[str, Any]]
+              ) -> dict[str, tuple[Copy, ...]]:
+    """The other documents of each hit's group (rows: first passages of the groups' documents),
+    oldest first."""
+    members: dict[str, list[Copy]] = {}
+    for row in rows:
+        members.setdefault(str(row.get("fold")), []).append(Copy(
+            str(row["doc_id"]), str(row.get("url") or ""), str(row.get("source") or ""),
+            iso_date(row.get("date"))))
+    out = {}
+    for h in hits:
+        others = [c for c in members.get(str(h.get("fold")), []) if c.doc_id != h["doc_id"]]
+        if others:
+            out[str(h["doc_id"])] = tuple(sorted(others, key=lambda c: (c.date or "9999",
+                                                                        c.doc_id)))
+    return out
 
 
 def side_queries(uid: str, request: SearchRequest) -> list[dict[str, Any]]:
