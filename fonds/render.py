@@ -10,6 +10,7 @@ from fonds.engines.base import Mode, SearchRequest, SearchResult
 from fonds.highlight import plain
 from fonds.taxonomy import departement_label
 from fonds.text import printable
+from fonds.ui_model import date_fr
 
 MODE_LABELS = {Mode.KEYWORD: "mots exacts", Mode.SEMANTIC: "sens proche", Mode.HYBRID: "mixte"}
 
@@ -30,6 +31,10 @@ def format_result(request: SearchRequest, result: SearchResult, bold: bool = Fal
         lines.append("   " + printable(" · ".join(d for d in details if d)))
         if hit.url:
             lines.append(f"   {printable(hit.url)}")
+        if hit.copies:  # near-duplicates folded into this result
+            others = ", ".join(f"{c.source or c.url} ({date_fr(c.date) or 'sans date'})"
+                               for c in hit.copies)
+            lines.append(f"   Également publié par {printable(others)}")
         for passage in hit.passages:
             page = f"p. {passage.page} — " if passage.page else ""
             # controls out before plain() adds the terminal's own bold escapes

@@ -451,3 +451,16 @@ def test_meilisearch_search_is_distinct_on_the_group_and_lists_copies(stand_in: 
     _engine(stand_in).search(SearchRequest("conseil", passages_per_doc=1))
     last = [b for m, p, b in stand_in.requests if p == "/indexes/f/search"][-1]
     assert "distinct" not in last
+
+
+def test_the_terminal_names_the_other_publications() -> None:
+    from fonds.engines.base import SearchResult
+    from fonds.render import format_result
+
+    hit = DocHit("a", "Guide", "https://a", "centre", "guide", (), (), "2021-02-08",
+                 score=1.0, passages=(), copies=(
+                     Copy("b", "https://b", "prefecture", "2021-03-01"),
+                     Copy("c", "https://c", "\x1b[31mrouge", None)))
+    text = format_result(SearchRequest("guide"), SearchResult(1, (hit,), {}, 1.0))
+    assert "   Également publié par prefecture (1er mars 2021), " in text
+    assert "(sans date)" in text and "\x1b" not in text

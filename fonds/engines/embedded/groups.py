@@ -9,7 +9,7 @@ list keeps the best-ranked copy of each group with the others as its copies.
 from __future__ import annotations
 
 import weakref
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import numpy as np
 
@@ -71,7 +71,7 @@ class Groups:
         """The best-ranked copy of each group, in order (the first `limit` of them), and
         the other copies of each."""
         if not self.members:
-            return ranked, {}
+            return ranked[:limit], {}
         seen: set[int] = set()
         out: Ranked = []
         copies: dict[str, tuple[Copy, ...]] = {}
@@ -88,6 +88,37 @@ class Groups:
                 copies[doc_id] = tuple(c for c in self.members[code] if c.doc_id != doc_id)
             out.append((doc_id, score))
         return out, copies
+
+
+def ranking(groups: Groups | None, rank: Callable[[int], Ranked], end: int, total: int,
+            docs_found: int) -> tuple[Ranked, dict[str, tuple[Copy, ...]]]:
+    """The first `end` results of `rank(depth)` (at least `depth` documents best first),
+    folded: read deeper while copies folded away leave the page short."""
+    if not end:
+        return [], {}
+    depth = end
+    while True:
+        ranked = rank(depth)
+        if groups is None:
+            return ranked, {}
+        folded, copies = groups.fold(ranked, end)
+        if len(folded) >= min(end, total) or depth >= docs_found:
+            return folded, copies
+        depth = min(depth * 4, docs_found)
+
+
+def facet_counts(groups: Groups | None, table: DocTable, chosen: np.ndarray
+                 ) -> dict[str, dict[str, int]]:
+    return groups.facet_counts(chosen) if groups is not None else table.facet_counts_mask(chosen)
+
+
+def others(groups: Groups | None, doc_id: str, ranked: Ranked, limit: int
+           ) -> tuple[Ranked, dict[str, tuple[Copy, ...]]]:
+    """Documents similar to one but its own copies, each group once (`limit` of them)."""
+    if groups is None:
+        return ranked[:limit], {}
+    own = groups.group_of(doc_id)
+    return groups.fold([(d, s) for d, s in ranked if groups.group_of(d) != own], limit)
 
 
 _CACHE: weakref.WeakKeyDictionary[DocTable, Groups] = weakref.WeakKeyDictionary()

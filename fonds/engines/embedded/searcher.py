@@ -19,7 +19,6 @@ from fonds.engines.base import (
     FACETS,
     FILTER_OF_FACET,
     MAX_WINDOW,
-    Copy,
     DocHit,
     Filters,
     Mode,
@@ -100,16 +99,9 @@ class Searcher:
         partial, words = (self._partial(run, request.filters)
                           if keyword is not None and total else (False, ()))
 
-        ranked: Ranked = []
-        depth, copies = end, {}
-        while end > start and total:
-            ranked = self._ranked(run, request, mode, parsed, found, depth)
-            if self.groups is None:
-                break
-            ranked, copies = self.groups.fold(ranked, end)
-            if len(ranked) >= min(end, total) or depth >= docs_found:
-                break
-            depth = min(depth * 4, docs_found)  # copies folded away: read deeper
+        ranked, copies = groups.ranking(
+            self.groups, lambda depth: self._ranked(run, request, mode, parsed, found, depth),
+            end if end > start and total else 0, total, docs_found)
         hits = page.hits(run, self.build, ranked[start:end], copies)
         return SearchResult(total, tuple(hits), facets, _ms(started), partial=partial,
                             matched_words=words, years=gen.years)
@@ -205,23 +197,18 @@ class Searcher:
         for facet in FACETS:
             if filters.on(facet):
                 allowed = table.mask(filters.without(facet))
-                counts = self._facet_counts(
-                    matched if allowed is None else matched & allowed)[facet]
+                chosen = matched if allowed is None else matched & allowed
+                counts = groups.facet_counts(self.groups, table, chosen)[facet]
                 for value in _selected(filters, facet):
                     counts.setdefault(value, 0)
                 out[facet] = counts
             else:
                 if base is None:
                     allowed = table.mask(filters)
-                    base = self._facet_counts(matched if allowed is None
-                                              else matched & allowed)
+                    base = groups.facet_counts(self.groups, table, matched if allowed is None
+                                               else matched & allowed)
                 out[facet] = base[facet]
         return out
-
-    def _facet_counts(self, chosen: np.ndarray) -> dict[str, dict[str, int]]:
-        if self.groups is not None:
-            return self.groups.facet_counts(chosen)
-        return self.gen.table.facet_counts_mask(chosen)
 
     def _partial(self, run: Run, filters: Filters) -> tuple[bool, tuple[str, ...]]:
         """Whether no document has every query word; then the words some document has."""
@@ -316,7 +303,7 @@ class Searcher:
             run = Run(gen, gen.index.searcher(), parse(gen.docs[doc_id].title + " "), 1)
             ranked = [(d, s) for d, s in self._keyword_ranked(run, Filters(), limit + 1)
                       if d != doc_id]
-            return self._other_documents(run, doc_id, ranked, limit)
+            return page.hits(run, self.build, *groups.others(self.groups, doc_id, ranked, limit))
         run = Run(gen, gen.index.searcher(), ParsedQuery("", ()), 1)
         # A document against passages: only the absolute floor (its own passages are the
         # best match and would set a relative one).
@@ -325,17 +312,7 @@ class Searcher:
         run.semantic_passages.pop(doc_id, None)
         ranked = sorted(((d, items[0][1]) for d, items in run.semantic_passages.items()),
                         key=lambda kv: (-kv[1], kv[0]))
-        return self._other_documents(run, doc_id, ranked, limit)
-
-    def _other_documents(self, run: Run, doc_id: str, ranked: Ranked, limit: int
-                         ) -> list[DocHit]:
-        """Similar documents but the document's own copies, each group once."""
-        copies: dict[str, tuple[Copy, ...]] = {}
-        if self.groups is not None:
-            own = self.groups.group_of(doc_id)
-            ranked, copies = self.groups.fold([(d, s) for d, s in ranked
-                                               if self.groups.group_of(d) != own], limit)
-        return page.hits(run, self.build, ranked[:limit], copies)
+        return page.hits(run, self.build, *groups.others(self.groups, doc_id, ranked, limit))
 
 
 def _nearest(searcher: tantivy.Searcher, word: str, budget: int) -> str | None:
