@@ -555,3 +555,18 @@ def test_a_page_of_folded_results_is_full(fresh: SearchEngine) -> None:
     assert len(second.hits) == 2
     shown = [h.doc_id.removesuffix("-copie") for h in result.hits + second.hits]
     assert sorted(shown) == [f"fiche-{i}" for i in range(6)]
+
+
+@pytest.mark.parametrize("mode", [Mode.SEMANTIC, Mode.HYBRID])
+def test_a_near_duplicate_is_one_result_in_every_mode(fresh: SearchEngine, embedder, vectorize,
+                                                      mode) -> None:
+    texts = {"original": GUIDE, "copie": "Préfecture de l'Hérault, mars 2021. " + GUIDE}
+    vectors = embedder.embed_passages(list(texts.values()))
+    fresh.upsert([Passage(d, f"{d}:0", 0, 1, "Le conseil citoyen", t, vector=v,
+                          date="2021-02-08") for (d, t), v in zip(texts.items(), vectors,
+                                                                  strict=True)])
+    query = "comment les habitants participent au contrat de ville"
+    result = fresh.search(SearchRequest(query, mode=mode), vectorize(query))
+    assert result.total == 1 and len(result.hits) == 1
+    assert [c.doc_id for c in result.hits[0].copies] == [
+        ({"original", "copie"} - {result.hits[0].doc_id}).pop()]
