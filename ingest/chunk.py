@@ -14,7 +14,7 @@ give the same passages.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from fonds.models import page_at
@@ -114,7 +114,7 @@ def _paragraphs(text: str) -> list[tuple[str, bool]]:
     return out
 
 
-def _units(pages: list[tuple[int | None, str]]) -> list[_Unit]:
+def _units(pages: Sequence[tuple[int | None, str]]) -> list[_Unit]:
     units: list[_Unit] = []
     heading = ""
     for page, text in pages:
@@ -133,7 +133,8 @@ def _units(pages: list[tuple[int | None, str]]) -> list[_Unit]:
     return units
 
 
-def chunk(pages: list[tuple[int | None, str]], cap: TokenCap | None = None) -> list[Chunk]:
+def chunk(pages: Sequence[tuple[int | None, str]], cap: TokenCap | None = None
+          ) -> list[Chunk]:
     units = _units(pages)
     groups: list[list[_Unit]] = []
     current: list[_Unit] = []

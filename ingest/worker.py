@@ -262,8 +262,8 @@ class Prefetch(Generic[Job, Result]):
         if self._thread is None:
             for job in self._jobs:
                 started = time.perf_counter()
-                result = self._run(job)
-                yield job, result, time.perf_counter() - started
+                done = self._run(job)
+                yield job, done, time.perf_counter() - started
             return
         while True:
             try:
