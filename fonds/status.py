@@ -59,7 +59,7 @@ def status_report(catalog: Catalog, runs: int = 10, index: IndexView | None = No
         "passages": catalog.passage_count(),
         "runs": listed,
         "failures": failures,
-        "changed": changed_documents(catalog, min((r["started"] for r in listed),
+        "changed": changed_documents(catalog, min((str(r["started"]) for r in listed),
                                                   default=None)),
     }
     damaged = catalog.damaged_ids()

@@ -254,7 +254,8 @@ def load_diff(cell: str | None) -> tuple[Diff | None, str | None]:
                               one_line(item.get("before") or "")[:MAX_SENTENCE],
                               one_line(item.get("after") or "")[:MAX_SENTENCE],
                               _page(item.get("page_before")), _page(item.get("page_after"))))
-    base = data.get("base") if isinstance(data.get("base"), str) else ""
+    base = data.get("base")
+    base = base if isinstance(base, str) else ""
     return Diff(base, _count(data.get("added")), _count(data.get("removed")),
                 _count(data.get("changed")), tuple(changes),
                 bool(data.get("truncated"))), None
