@@ -126,7 +126,8 @@ def _word_hashes(text: str) -> np.ndarray:
         powers, inverse = _powers(len(data))
         prefix = np.concatenate((np.zeros(1, dtype=np.uint64),
                                  np.cumsum((data.astype(np.uint64) + np.uint64(1)) * powers)))
-        return (prefix[ends] - prefix[starts]) * inverse[starts]
+        hashes: np.ndarray = (prefix[ends] - prefix[starts]) * inverse[starts]
+        return hashes
 
 
 _POWERS: list[tuple[np.ndarray, np.ndarray]] = []  # P^i and P⁻¹^i, grown on demand
