@@ -376,3 +376,50 @@ def test_a_departement_filter_chosen_in_the_sidebar(server, browser) -> None:
                                    timeout=30_000)
     assert 0 < int(count.inner_text().split()[0]) < before
     page.close()
+
+
+def test_two_departements_give_what_their_counts_said(server, archive, browser) -> None:
+    """Disjunctive facets, seen in the browser: each département's count is what choosing
+    it gives; choosing a second keeps both counts and gives their union."""
+    from playwright.sync_api import expect
+
+    from fonds.app.archive import Archive
+    from fonds.engines.base import Filters, SearchRequest
+    from fonds.ui_model import facet_label
+
+    config, _ = archive
+    query = "politique de la ville"
+    counts = Archive(config).search(SearchRequest(query)).facets["departements"]
+    (a, count_a), (b, count_b) = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:2]
+    assert count_a and count_b, "the archive should have two départements for this query"
+
+    page = browser.new_page(viewport=DESKTOP)
+    open_view(page, f"{server}/?q={query.replace(' ', '+')}&mode=mots")
+    total = page.get_by_text(re.compile(r"\d+ documents? trouvés?"))
+    chips = page.locator("[data-testid=stSidebar] [data-baseweb=tag]")
+
+    def choose(code: str, count: int) -> None:
+        page.get_by_label("Départements").click()
+        offered = page.get_by_role("option").all_inner_texts()
+        # what the option said before choosing it: the disjunctive count
+        assert facet_label("departements", code, count) in offered, offered
+        page.get_by_role("option", name=facet_label("departements", code, count),
+                         exact=True).click()
+        page.keyboard.press("Escape")
+        expect(page).to_have_url(re.compile(rf"dep=[^&]*{code}"), timeout=30_000)
+        page.wait_for_function(SETTLED, timeout=60_000)
+
+    choose(a, count_a)
+    expect(total).to_have_text(re.compile(rf"^\s*{count_a} documents? trouvés?"),
+                               timeout=30_000)
+    choose(b, count_b)  # b's count did not shrink to what a alone has
+    both = Archive(config).search(SearchRequest(
+        query, filters=Filters(departements=(a, b)))).total
+    assert max(count_a, count_b) <= both <= count_a + count_b
+    expect(total).to_have_text(re.compile(rf"^\s*{both} documents? trouvés?"), timeout=30_000)
+    # selected values keep the counts they had: the chips say so
+    expect(chips).to_have_count(2)
+    shown = chips.all_inner_texts()
+    for code, count in ((a, count_a), (b, count_b)):
+        assert any(facet_label("departements", code, count) in t for t in shown), shown
+    page.close()
