@@ -108,7 +108,8 @@ def plain(rendered: Any) -> str:
     if "<" not in rendered:
         return " ".join(html.unescape(rendered).split())
     try:
-        return text_of(Selector(text=f"<body>{rendered}</body>").xpath("//body"), sep="")
+        body = Selector(text=f"<body>{rendered}</body>", type="html").xpath("//body")
+        return text_of(body, sep="")
     except ValueError:
         return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", rendered)).split())
 
@@ -220,7 +221,9 @@ def document_links(root: Selector, base_url: str) -> list[DocumentLink]:
     wins: a file block has the title link, then a « Télécharger » button)."""
     found: dict[str, str] = {}
     for anchor in root.css("a[href]"):
-        href = (anchor.attrib.get("href") or "").strip()
+        # Only href is read: `.attrib` builds every attribute, and lxml raises on a
+        # hostile attribute name (`<a href="x" {"@graph":>`), which lost the whole page.
+        href = (anchor.xpath("@href").get() or "").strip()
         if not href or href.startswith(("#", "mailto:", "tel:", "javascript:")):
             continue
         url = absolute(base_url, href)

@@ -221,7 +221,7 @@ class WordPressSpider(scrapy.Spider):
                                      meta={"post": post,
                                            "handle_httpstatus_list": DISCOVERY_STATUSES})
                 continue
-            root = Selector(text=post.content_html or "<div></div>")
+            root = Selector(text=post.content_html or "<div></div>", type="html")
             yield from self._article(ArticleItem(
                 url=post.url, title=post.title, published=post.published,
                 categories=list(post.terms), summary=wp_html.summary(root),
@@ -301,7 +301,7 @@ class WordPressSpider(scrapy.Spider):
         if failed:
             yield failed
             return
-        selector = Selector(text=response.text)
+        selector = Selector(text=response.text, type="html")
         links = [u for u in wp_html.listing_links(selector, response.url)
                  if urlsplit(u).netloc == self.source.host]
         if response.url.rstrip("/") == self.source.base_url:  # the home page's menus
@@ -331,7 +331,7 @@ class WordPressSpider(scrapy.Spider):
                                 error=f"article : HTTP {response.status}")
             return
         try:
-            selector = Selector(text=response.text)
+            selector = Selector(text=response.text, type="html")
         except (ValueError, AttributeError):
             return  # not a page (a file behind an article-looking URL)
         post: wp_api.Post | None = response.meta.get("post")
