@@ -81,3 +81,14 @@ def test_suggest_corrects_unknown_words_from_the_archive(tmp_path: Path) -> None
     assert engine.suggest("surandetemant lodève") == "surendettement lodeve"
     assert engine.suggest("surendettement") is None  # nothing to correct
     assert engine.suggest("zzzqqqxx") is None
+
+
+def test_equal_scores_rank_in_document_order_whatever_the_segments(tmp_path: Path) -> None:
+    engine = EmbeddedEngine(tmp_path / "index")
+    # one commit each, in reverse order: tantivy alone breaks the tie by segment
+    for doc, text in (("c", "epsilon conseil zeta"), ("b", "gamma conseil delta"),
+                      ("a", "alpha conseil beta")):
+        engine.upsert([Passage(doc, f"{doc}-0", 0, 1, "Fiche", text)])
+    hits = engine.search(SearchRequest("conseil ")).hits
+    assert len({round(h.score, 6) for h in hits}) == 1  # a real tie
+    assert [h.doc_id for h in hits] == ["a", "b", "c"]

@@ -249,7 +249,10 @@ class Searcher:
             limit = min(limit * PASSAGES_PER_DOC_GUESS, MAX_PASSAGE_HITS)
         for doc_id, items in grouped.items():
             run.keyword_passages[doc_id] = items[: run.per_doc]
-        return [(d, items[0][0]) for d, items in grouped.items()]
+        # Equal scores in document id order: tantivy breaks ties by segment, which depends
+        # on how indexing threads cut them, so two builds of one catalog ranked apart.
+        return sorted(((d, items[0][0]) for d, items in grouped.items()),
+                      key=lambda kv: (-kv[1], kv[0]))
 
     def _keyword_matches(self, run: Run, filters: Filters, found: np.ndarray, need: int
                          ) -> Ranked:
