@@ -8,59 +8,18 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from urllib.request import urlopen
 
 import pytest
 
 from fonds.catalog import Catalog
-from tests.conftest import ROOT, child_env, free_port
+from tests.ui.browser import CHROMIUM, FLAGS, open_view, serving
 from tests.versions_history import AVENANT, COMMITTEE, FOUR, PAGE, THREE, three_versions
 
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run"]
 PORTS = range(8651, 8661)  # this module's ports (tests/ui/test_browser.py has 8601-8650)
-SETTLED = ("document.querySelector('.fonds-end') && !document.querySelector("
-           "'[data-stale=true]')")
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.wordpress]
-
-
-@contextmanager
-def serving(data_dir: Path) -> Iterator[str]:
-    port = free_port(candidates=PORTS)
-    environ = child_env(FONDS_DATA_DIR=str(data_dir), FONDS_OCR="false",
-                        FONDS_EMBEDDER="none", FONDS_UI_SHOW_MAINTENANCE="true")
-    proc = subprocess.Popen([sys.executable, "-m", "fonds", "serve", "--port", str(port)],
-                            env=environ, cwd=ROOT, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            try:
-                urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2).close()
-                break
-            except OSError:
-                time.sleep(0.3)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        proc.wait(20)
-
-
-def open_view(page, url: str) -> None:
-    """Load a view and wait for the app to have rendered it (not for a fixed time)."""
-    from playwright.sync_api import expect
-
-    page.goto(url, timeout=60_000)
-    expect(page.locator("[data-testid=stMain] h1").first).to_be_visible(timeout=90_000)
-    page.wait_for_function(SETTLED, timeout=60_000)
 
 
 def shows_page(page, number: int, total: int) -> None:
@@ -88,7 +47,8 @@ def test_three_versions_open_and_show_what_changed(wordpress, tmp_path) -> None:
     history = three_versions(wordpress, tmp_path)
     with Catalog(history.data_dir / "catalog.sqlite") as catalog:
         doc_id = catalog.doc_id_for(history.pdf.url)
-    with sync_playwright() as p, serving(history.data_dir) as base:
+    with sync_playwright() as p, serving(history.data_dir, PORTS, FONDS_EMBEDDER="none",
+                                            FONDS_UI_SHOW_MAINTENANCE="true") as base:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         document = f"{base}/?vue=document&doc={doc_id}"
