@@ -4,7 +4,9 @@ that broken and hostile ones can be made as easily as good ones)."""
 from __future__ import annotations
 
 import zlib
+from pathlib import Path
 
+from fonds.models import DocStatus, Document, ExtractionStatus
 from replica.pdf import build, stream
 
 
@@ -66,3 +68,13 @@ def scripted_pdf(page_text: str, attachment: bytes) -> bytes:
         stream(attachment),
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
     ])
+
+
+def pending_document(path: Path) -> Document:
+    """A catalog record for a PDF on disk, not yet extracted (what ingest is handed)."""
+    return Document(id="d1", canonical_url=path.as_uri(), urls=(path.as_uri(),), sha256="x",
+                    file_path=str(path), media_type="application/pdf", size=1, title=None,
+                    source="import", doc_type=None, themes=(), departements=(),
+                    published=None, first_seen="", last_seen="", status=DocStatus.ACTIVE,
+                    extraction_status=ExtractionStatus.PENDING, error=None,
+                    meta={"file_name": path.name})

