@@ -122,13 +122,23 @@ def highlight(text: str, matcher: Matcher, crop_chars: int = CROP_CHARS) -> Snip
         return Snippet(_crop(text, 0, crop_chars, []), 0, 0)
     found = [(m.start(), m.end(), hits[m.group()]) for m in _TOKEN.finditer(text)
              if m.group() in hits]
-    # The window with the most distinct slots (then most matches), starting a bit before.
+    # The window with the most distinct slots (then most matches), starting a bit before;
+    # one sliding pass (found is in text order), with the slots inside counted.
     best, best_score = 0, (-1, -1)
-    for i, (start, _, _) in enumerate(found):
-        inside = [f for f in found[i:] if f[0] < start + crop_chars - LEAD_CHARS]
-        score = (len({f[2] for f in inside}), len(inside))
+    inside: dict[int, int] = {}
+    end = 0
+    for i, (start, _, slot) in enumerate(found):
+        end = max(end, i)
+        while end < len(found) and found[end][0] < start + crop_chars - LEAD_CHARS:
+            inside[found[end][2]] = inside.get(found[end][2], 0) + 1
+            end += 1
+        score = (len(inside), end - i)
         if score > best_score:
             best, best_score = i, score
+        if end > i:  # found[i] leaves the window
+            inside[slot] -= 1
+            if not inside[slot]:
+                del inside[slot]
     begin = max(0, found[best][0] - LEAD_CHARS)
     return Snippet(_crop(text, begin, crop_chars, found), best_score[0], found[best][0])
 

@@ -6,6 +6,7 @@ git revision, and the README quotes them.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import os
@@ -222,7 +223,50 @@ def _dir_mb(path: Path) -> float:
 
 
 def _peak_rss_mb() -> float:
+    """The process's peak resident memory since it started, or since reset_peak_rss()."""
+    try:  # Linux: VmHWM, which reset_peak_rss() can lower
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def reset_peak_rss() -> None:
+    """Start the peak-memory count again (Linux), so a search's peak excludes the build's."""
+    with contextlib.suppress(OSError):
+        Path("/proc/self/clear_refs").write_text("5")
+
+
+def scratch_settings(passages: int, cache_dir: Path, base: Settings) -> Settings:
+    return replace(base, data_dir=cache_dir / f"search-{passages}-{base.engine}",
+                   meili_index=f"{base.meili_index}_bench_{passages}")
+
+
+def build_archive(passages: int, scratch: Settings,
+                  progress: Callable[[str], None] = lambda m: None) -> dict[str, Any]:
+    """The synthetic archive in the scratch data dir, built unless already there; its build
+    figures (time and peak memory, recorded with it so that a rerun reports them)."""
+    engine = open_engine(scratch)
+    build_file = scratch.data_dir / "build.json"
+    if build_file.is_file() and engine.count() == passages:
+        recorded: dict[str, Any] = json.loads(build_file.read_text())
+        return recorded
+    progress(f"construction d'une archive synthétique de {passages} passages…")
+    reset_peak_rss()
+    started = time.perf_counter()
+    batch = 25_000  # a commit (and a reader refresh) per batch
+    with engine.rebuild() as fresh:
+        fresh.ensure_index(DIM)
+        for start in range(0, passages, batch):
+            fresh.upsert(synthetic_passages(start, min(batch, passages - start)))
+            progress(f"  {min(start + batch, passages)} / {passages} passages indexés "
+                     f"({time.perf_counter() - started:.0f} s)")
+    built = {"build_s": round(time.perf_counter() - started, 1),
+             "build_peak_rss_mb": _peak_rss_mb()}
+    build_file.write_text(json.dumps(built))
+    return built
 
 
 def bench_search(passages: int, cache_dir: Path, embed_query: Callable[[str], np.ndarray]
@@ -230,23 +274,10 @@ def bench_search(passages: int, cache_dir: Path, embed_query: Callable[[str], np
                  settings: Settings | None = None, peers: bool = True) -> dict[str, Any]:
     """Search latency on a synthetic archive, built once per size and engine, through the
     engine protocol (the configured engine: embedded, or a Meilisearch server)."""
-    base = settings or load_settings(env={})
-    scratch = replace(base, data_dir=cache_dir / f"search-{passages}-{base.engine}",
-                      meili_index=f"{base.meili_index}_bench_{passages}")
+    scratch = scratch_settings(passages, cache_dir, settings or load_settings(env={}))
+    built = build_archive(passages, scratch, progress)
+    reset_peak_rss()  # the search's own peak: opening the archive and querying it
     engine = open_engine(scratch)
-    build_file = scratch.data_dir / "build.json"
-    if not build_file.is_file() or engine.count() != passages:
-        progress(f"construction d'une archive synthétique de {passages} passages…")
-        started = time.perf_counter()
-        with engine.rebuild() as fresh:
-            fresh.ensure_index(DIM)
-            batch = 25_000  # a commit (and a reader refresh) per batch
-            for start in range(0, passages, batch):
-                fresh.upsert(synthetic_passages(start, min(batch, passages - start)))
-        build_s = round(time.perf_counter() - started, 1)
-        build_file.write_text(json.dumps({"build_s": build_s}))
-    else:
-        build_s = json.loads(build_file.read_text())["build_s"]
     index_dir = scratch.index_dir
     mix = query_mix(300)
     vectors = query_vectors(len(mix), passages // PASSAGES_PER_DOC)
@@ -265,6 +296,15 @@ def bench_search(passages: int, cache_dir: Path, embed_query: Callable[[str], np
     latency = {"keyword": Percentiles.of(run(Mode.KEYWORD, mix, vectors)).as_json(),
                "hybrid": Percentiles.of(run(Mode.HYBRID, mix, vectors)).as_json(),
                "semantic": Percentiles.of(run(Mode.SEMANTIC, mix, vectors)).as_json()}
+    if scratch.engine == "embedded":
+        # The same queries with no word's documents kept from an earlier query (the mask
+        # cache, fonds/engines/embedded/matches.py): what a first query costs.
+        from fonds.engines.embedded import matches
+
+        matches.use_cache(False)
+        for mode in (Mode.KEYWORD, Mode.HYBRID):
+            latency[f"{mode.value}_uncached"] = Percentiles.of(run(mode, mix, vectors)).as_json()
+        matches.use_cache(True)
     if embed_query is not None:
         embed_query("échauffement")
         times = []
@@ -293,7 +333,8 @@ def bench_search(passages: int, cache_dir: Path, embed_query: Callable[[str], np
     for t in threads:
         t.join()
     report = {
-        "passages": passages, "documents": passages // PASSAGES_PER_DOC, "build_s": build_s,
+        "passages": passages, "documents": passages // PASSAGES_PER_DOC,
+        "build_s": built["build_s"], "build_peak_rss_mb": built.get("build_peak_rss_mb"),
         "index_mb": _dir_mb(index_dir), "latency_ms": latency,
         "throughput_qps_2_searchers": round(sum(done) / 5, 1),
         "peak_rss_mb": _peak_rss_mb(),  # fonds alone: the peers run after it

@@ -12,6 +12,7 @@ weighting alone (README, "Performance and quality").
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -29,6 +30,8 @@ Q = tantivy.Query
 # Leading-words tier: checked for the first few slots only (each level is one more nested
 # query over the same clauses); beyond, the word count alone orders.
 LEADING_SLOTS = 3
+BM25_TF_MOST = 2.2  # k1 + 1: BM25's term-frequency factor never exceeds it (k1 = 1.2)
+PHRASE_FIELDS = 2  # a synonym phrase is searched in text and title
 
 
 @dataclass(frozen=True)
@@ -142,8 +145,8 @@ class QueryBuilder:
                                             True, True))
         return _should(parts) if parts else None
 
-    def keyword(self, parsed: ParsedQuery, corrected: Mapping[str, str] | None = None
-                ) -> tantivy.Query:
+    def keyword(self, parsed: ParsedQuery, corrected: Mapping[str, str] | None = None,
+                every: bool = False) -> tantivy.Query:
         """Only Should clauses: a document matches when any slot does (partial matches are
         the fallback). `corrected`: query words the archive has nowhere as typed, with the
         archive's nearest word; that word is what the user meant, so it scores as typed,
@@ -162,7 +165,8 @@ class QueryBuilder:
             either_of.append(either)
             clauses.append((Occur.Should, exact))  # BM25 orders within a tier
             if len(parsed.slots) > 1:
-                clauses.append((Occur.Should, Q.const_score_query(either, c.word_tier)))
+                clauses.append((Occur.Must if every else Occur.Should,
+                                Q.const_score_query(either, c.word_tier)))
             elif loose is not None:
                 clauses.append((Occur.Should, Q.const_score_query(loose, c.typo_score)))
             # Every slot matched as typed counts, even one that allowed no typo.
@@ -180,6 +184,25 @@ class QueryBuilder:
                 c.proximity_tier)))
         return Q.boolean_query(clauses)
 
+    def every_word_first(self, parsed: ParsedQuery, entries: int) -> bool:
+        """Whether a passage with every query word always outranks one without: its word
+        tiers (`word_tier` each) exceed the most the other can score beyond its own word
+        tiers (per word its exact tier and BM25, plus proximity and leading tiers). Then
+        `keyword(every=True)` (word tiers as Must clauses: the same scores, on the passages
+        with every word only) gives the top of the ranking when it has enough hits.
+        BM25's most for one term in one field is (k1 + 1)·idf ≤ 2.2·ln(1 + 2N); a phrase
+        scores the sum of its terms' idf. About 100 per word at a million passages."""
+        c = self.config
+        if len(parsed.slots) < 2:
+            return False
+        most = BM25_TF_MOST * math.log(1 + 2 * max(entries, 1))
+        fields = 1 + c.title_boost + c.heading_boost  # exact terms: text, title, heading
+        per_slot = [c.exact_tier + most * (fields * len(slot.terms) + PHRASE_FIELDS * sum(
+            len(alternative) for alternative in slot.alternatives)) for slot in parsed.slots]
+        others = (sum(per_slot) - min(per_slot) + c.proximity_tier
+                  + LEADING_SLOTS * c.leading_tier)
+        return others < c.word_tier
+
     def match(self, parsed: ParsedQuery, f: Fields) -> tantivy.Query:
         """What matches, without ranking: any word, exactly or with typos (for counts)."""
         return _should(self.slot_matches(parsed, f))
@@ -194,12 +217,12 @@ class QueryBuilder:
 
     def slot_matches(self, parsed: ParsedQuery, f: Fields) -> list[tantivy.Query]:
         """One query per slot (exactly or with typos): which words a document holds."""
-        out = []
-        for slot in parsed.slots:
-            loose = self.loose(slot, f)
-            exact = self.exact(slot, f)
-            out.append(exact if loose is None else _should([exact, loose]))
-        return out
+        return [self.slot_match(slot, f) for slot in parsed.slots]
+
+    def slot_match(self, slot: Slot, f: Fields) -> tantivy.Query:
+        loose = self.loose(slot, f)
+        exact = self.exact(slot, f)
+        return exact if loose is None else _should([exact, loose])
 
     def with_filters(self, match: tantivy.Query | None, f: Filters, kind: str
                      ) -> tantivy.Query:

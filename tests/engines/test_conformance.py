@@ -461,6 +461,15 @@ def test_a_lone_typo_of_one_word_out_of_several_is_no_match(fresh: SearchEngine)
     assert partial.partial and partial.matched_words == ("musique",)
 
 
+def test_a_partial_match_names_the_word_found_not_the_typo(fresh: SearchEngine) -> None:
+    fresh.upsert([one("ddd", "La lutte contre la discrimination à l'embauche."),
+                  one("guide", "Le mode d'emploi du guide pratique.")])
+    result = fresh.search(SearchRequest("discrimnation emploi "))
+    assert {h.doc_id for h in result.hits} == {"ddd", "guide"}
+    # « discrimnation » is nowhere as typed: the notice names what was found
+    assert result.partial and set(result.matched_words) == {"discrimination", "emploi"}
+
+
 def test_a_snippet_says_the_page_its_words_are_on(fresh: SearchEngine) -> None:
     """A passage that starts on page 1 and runs into page 2: a match in its page-2 part
     says page 2 (« Voir à la page N » opens where the words are), one in its start page 1."""

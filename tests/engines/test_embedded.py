@@ -3,18 +3,25 @@ crash mid-write that leaves the last committed state searchable."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from fonds.engines import ranking
 from fonds.engines.base import Passage, SearchRequest
-from fonds.engines.embedded import EmbeddedEngine
+from fonds.engines.embedded import EmbeddedEngine, matches
+from fonds.engines.embedded.schema import build_schema
 from fonds.errors import FondsError
-from tests.conftest import ROOT
+from fonds.query import parse
+from tests.conftest import EVAL, ROOT, need_shared
 
 
 def passage(doc: str, text: str, position: int = 0) -> Passage:
@@ -92,3 +99,69 @@ def test_equal_scores_rank_in_document_order_whatever_the_segments(tmp_path: Pat
     hits = engine.search(SearchRequest("conseil ")).hits
     assert len({round(h.score, 6) for h in hits}) == 1  # a real tie
     assert [h.doc_id for h in hits] == ["a", "b", "c"]
+
+
+WORDS = ["santé", "sante", "lodève", "conseils", "citoyens", "emploi", "emploie", "quartier",
+         "xylophone", "politique de la ville", "pdv"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(WORDS), min_size=1, max_size=3), min_size=1,
+                max_size=6))
+def test_cached_word_masks_give_what_fresh_searches_give(queries: list[list[str]]) -> None:
+    """The per-commit mask cache (matches.py) changes no total, facet, hit or notice: a
+    sequence of queries sharing words, run with and without it, and across a commit."""
+    with tempfile.TemporaryDirectory() as tmp:
+        engine = EmbeddedEngine(Path(tmp) / "index")
+        engine.upsert([passage("a", "Journée santé à Lodève, quartier prioritaire"),
+                       passage("b", "Les conseils citoyens et la politique de la ville"),
+                       passage("c", "Emploi des jeunes du quartier")])
+        texts = [" ".join(q) + " " for q in queries]
+
+        def results() -> list[tuple[object, ...]]:
+            out = []
+            for text in texts:
+                r = engine.search(SearchRequest(text))
+                out.append((r.total, r.facets, [h.doc_id for h in r.hits], r.partial,
+                            r.matched_words))
+            return out
+
+        try:
+            matches.use_cache(False)
+            fresh = results()
+            matches.use_cache(True)
+            assert results() == fresh
+            assert results() == fresh  # now from the cache
+            engine.upsert([passage("d", "La santé des citoyens du quartier")])
+            cached = results()
+            matches.use_cache(False)
+            assert cached == results()
+        finally:
+            matches.use_cache(True)
+
+
+def test_every_word_first_ranks_as_the_whole_union(tmp_path: Path, monkeypatch) -> None:
+    """The conjunction-first shortcut (ranking.QueryBuilder.every_word_first) gives the same
+    page, scores included, as ranking the union of every passage with any word: on the
+    service-public fiches (real French text) and their own questions, 1 to 6 words."""
+    root = need_shared(EVAL / "service-public")
+    fiches = [json.loads(line) for line in
+              (root / "corpus.jsonl").read_text(encoding="utf-8").splitlines()]
+    engine = EmbeddedEngine(tmp_path / "index")
+    engine.upsert([Passage(f["_id"], f"{f['_id']}-{i}", i, 1, f["title"] or f["_id"], chunk)
+                   for f in fiches[:400]
+                   for i, chunk in enumerate(f["text"][k:k + 900]
+                                             for k in range(0, len(f["text"]), 900))])
+    questions = [json.loads(line)["text"] for line in
+                 (root / "queries.jsonl").read_text(encoding="utf-8").splitlines()][:150]
+
+    def pages() -> list[list[tuple[str, float]]]:
+        return [[(h.doc_id, round(h.score, 3)) for h in engine.search(
+            SearchRequest(q, limit=10)).hits] for q in questions]
+
+    shortcut = pages()
+    builder = ranking.QueryBuilder(build_schema())
+    used = [q for q in questions if builder.every_word_first(parse(q), 10**4)]
+    assert len(used) > 50  # most questions have 2 to 5 words: the shortcut is tried
+    monkeypatch.setattr(ranking.QueryBuilder, "every_word_first", lambda *a: False)
+    assert pages() == shortcut

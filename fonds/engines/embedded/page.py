@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +24,48 @@ PASSAGE_FETCH_FACTOR = 8
 Ranked = list[tuple[str, float]]
 
 
+class SemanticPassages:
+    """Passages above the similarity floor, best first, with their documents' table rows:
+    kept as arrays and grouped by document only for the documents a page shows."""
+
+    def __init__(self, rows: np.ndarray, scores: np.ndarray, positions: np.ndarray,
+                 passage_id: Callable[[int], str], table_ids: list[str],
+                 index: Mapping[str, int]) -> None:
+        self.rows, self.scores, self.positions = rows, scores, positions
+        self.passage_id = passage_id
+        self.table_ids, self.index = table_ids, index  # the doc table's
+        self.present = np.zeros(len(table_ids), dtype=bool)
+        self.present[positions] = True
+
+    @classmethod
+    def empty(cls) -> SemanticPassages:
+        none = np.empty(0, dtype=np.int64)
+        return cls(none, np.empty(0, dtype=np.float32), none, str, [], {})
+
+    def __contains__(self, doc_id: str) -> bool:
+        position = self.index.get(doc_id)
+        return position is not None and bool(self.present[position])
+
+    def get(self, doc_id: str) -> list[tuple[str, float]]:
+        """(passage id, cosine) of one document, best first."""
+        if doc_id not in self:
+            return []
+        at = np.flatnonzero(self.positions == self.index[doc_id])
+        return [(self.passage_id(int(self.rows[i])), float(self.scores[i])) for i in at]
+
+    def discard(self, doc_id: str) -> None:
+        if doc_id in self:
+            self.present[self.index[doc_id]] = False
+
+    def best(self) -> list[tuple[str, float]]:
+        """Each document present with its best cosine, best first (ties by id)."""
+        positions, first = np.unique(self.positions, return_index=True)
+        ranked = [(self.table_ids[p], float(self.scores[i]))
+                  for p, i in zip(positions.tolist(), first.tolist(), strict=True)
+                  if self.present[p]]
+        return sorted(ranked, key=lambda kv: (-kv[1], kv[0]))
+
+
 @dataclass
 class Run:
     """What one search carries between its steps: one searcher, so addresses stay valid."""
@@ -35,10 +77,11 @@ class Run:
     query: tantivy.Query | None = None  # passages
     keyword_passages: dict[str, list[tuple[float, tantivy.DocAddress]]] = field(
         default_factory=dict)
-    semantic_passages: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
+    semantic_passages: SemanticPassages = field(default_factory=SemanticPassages.empty)
     doc_cosine: np.ndarray | None = None  # best cosine per document of the doc table
     # Query words the archive has nowhere as typed → its nearest word (what was meant).
     corrected: dict[str, str] = field(default_factory=dict)
+    slot_masks: list[np.ndarray] | None = None  # documents holding each query word
 
 
 
@@ -95,7 +138,7 @@ def hits(run: Run, build: ranking.QueryBuilder, page: Ranked,
                           run.query)
     passages_of(run, build, [d for d in page_ids if d not in run.semantic_passages], None)
     wanted = [pid for d in page_ids if len(run.keyword_passages.get(d, [])) < per_doc
-              for pid, _ in run.semantic_passages.get(d, [])[:per_doc]]
+              for pid, _ in run.semantic_passages.get(d)[:per_doc]]
     fetched = fetch(run, wanted)
     matcher = Matcher(run.parsed)
     hits = []
@@ -103,7 +146,7 @@ def hits(run: Run, build: ranking.QueryBuilder, page: Ranked,
         chosen = [(s, run.searcher.doc(a).to_dict())
                   for s, a in run.keyword_passages.get(doc_id, [])[:per_doc]]
         seen = {first(doc, "passage_id") for _, doc in chosen}
-        for pid, sem_score in run.semantic_passages.get(doc_id, []):
+        for pid, sem_score in run.semantic_passages.get(doc_id):
             if len(chosen) >= per_doc:
                 break
             if pid not in seen and pid in fetched:

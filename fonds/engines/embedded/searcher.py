@@ -12,6 +12,8 @@ import time
 
 import numpy as np
 import tantivy
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
 
 from fonds import french
 from fonds.engines import ranking
@@ -26,13 +28,12 @@ from fonds.engines.base import (
     SearchResult,
     Sort,
 )
-from fonds.engines.embedded import groups, page
-from fonds.engines.embedded.page import Ranked, Run
-from fonds.engines.embedded.schema import DOC, PASSAGE
+from fonds.engines.embedded import groups, matches, page
+from fonds.engines.embedded.page import Ranked, Run, SemanticPassages
+from fonds.engines.embedded.schema import PASSAGE
 from fonds.engines.embedded.storage import Generation
 from fonds.engines.floor import SimilarityFloor
 from fonds.errors import FondsError
-from fonds.highlight import osa_distance
 from fonds.query import ParsedQuery, parse, without_typos
 
 # Passage hits read per ranked document before widening (a document has many passages).
@@ -42,8 +43,7 @@ MAX_PASSAGE_HITS = 20_000  # the widening stops here, whatever the page
 # Hybrid fuses the keyword ranking this far beyond the page: a document ranked a little
 # lower by words can still come up by meaning (tuned with the old engine's `need + 100`).
 HYBRID_KEYWORD_MARGIN = 100
-SUGGEST_CANDIDATES = 20_000
-IN_DOMAIN_NEEDS_EVERY_WORD = True  # archive words sharing a first letter, read for « did you mean »
+SUGGEST_CANDIDATES = 20_000  # archive words sharing a first letter, read for « did you mean »
 
 class Searcher:
     def __init__(self, gen: Generation, config: ranking.RankingConfig, floor: SimilarityFloor,
@@ -79,15 +79,17 @@ class Searcher:
                   if t.typos and searcher.doc_freq("exact", t.word)
                   >= self.config.typo_skip_doc_freq}
         run = Run(gen, searcher, without_typos(parsed, common), request.passages_per_doc)
-        for term in parsed.terms():
+        for term in parsed.terms() if mode is not Mode.SEMANTIC else ():  # words rank
             if term.typos and not searcher.doc_freq("exact", term.word):
-                nearest = _nearest(searcher, term.word, term.typos)
+                nearest = _nearest(gen, term.word, term.typos)
                 if nearest is not None:
                     run.corrected[term.word] = nearest
         start, end = request.window
 
-        by_words, in_domain = self._keyword_set(run)
-        keyword = by_words if mode is not Mode.SEMANTIC else None
+        if mode is Mode.SEMANTIC:
+            keyword, in_domain = None, matches.in_domain(run, self.build)
+        else:
+            keyword, in_domain = matches.keyword_set(run, self.build)
         semantic = (self._semantic_set(run, vector, in_domain)
                     if mode is not Mode.KEYWORD and vector is not None else None)
         matched = _union(keyword, semantic, len(gen.table))
@@ -96,7 +98,7 @@ class Searcher:
         docs_found = int(found.sum())
         total = self.groups.count(found) if self.groups is not None else docs_found
         facets = self._facets(matched, request.filters) if request.facets else {}
-        partial, words = (self._partial(run, request.filters)
+        partial, words = (matches.partial(run, self.build, allowed)
                           if keyword is not None and total else (False, ()))
 
         ranked, copies = groups.ranking(
@@ -126,38 +128,6 @@ class Searcher:
 
     # -- what matches ----------------------------------------------------------------------
 
-    def _doc_mask(self, run: Run, query: tantivy.Query) -> np.ndarray:
-        """Documents whose document entry matches a query, as a mask over the doc table."""
-        table = run.gen.table
-        mask = np.zeros(len(table), dtype=bool)
-        entries = tantivy.Query.boolean_query([
-            (tantivy.Occur.Must, tantivy.Query.term_query(run.gen.schema, "kind", DOC)),
-            (tantivy.Occur.Must, query)])
-        hits = run.searcher.search(entries, limit=max(len(table), 1), count=False).hits
-        mask[run.gen.table_rows(run.searcher, hits)] = True
-        return mask
-
-    def _keyword_set(self, run: Run) -> tuple[np.ndarray, bool]:
-        """Documents with any query word (typos allowed), when the archive has one of the
-        words as typed; else only those with every word. Without that foothold the partial
-        fallback is noise: « xylophone quantique » found « quantité » alone (Meilisearch,
-        which drops words from the end, never keeps a lone later word either).
-        Also whether the query is in the archive's domain: one of its words is there as
-        typed (the similarity floor is lower then)."""
-        if run.parsed.is_empty:  # browsing: every document
-            return np.ones(len(run.gen.table), dtype=bool), True
-        any_word = self._doc_mask(run, self.build.match(run.parsed, ranking.DOCUMENT))
-        if not any_word.any():
-            return any_word, False
-        typed = self._doc_mask(run, self.build.match_typed(run.parsed, ranking.DOCUMENT))
-        if len(run.parsed.slots) == 1:
-            return any_word, bool(typed.any())
-        every = self._doc_mask(run, self.build.match_all(run.parsed, ranking.DOCUMENT))
-        if typed.any():
-            # In the domain when some document has every word, or (looser) a word as typed.
-            return any_word, bool(every.any()) or not IN_DOMAIN_NEEDS_EVERY_WORD
-        return every, False
-
     def _semantic_set(self, run: Run, vector: np.ndarray, words_found: bool = False
                       ) -> np.ndarray:
         """Documents with a passage above the floor; their passages kept for the page."""
@@ -166,26 +136,26 @@ class Searcher:
         scores, row_docs, code_docs = run.gen.vectors.doc_scores(vector)
         if not len(scores):
             return mask
+        # -1: a vector whose document is not committed (tantivy decides what is live).
+        positions = run.gen.code_rows(code_docs)
         # Every document's best cosine, for ranking the union in hybrid mode: the floor
-        # decides what matches, not how a keyword match ranks on meaning.
+        # decides what matches, not how a keyword match ranks on meaning. Only the rows
+        # scored count (an ANN search leaves the others at -inf).
+        scored = np.flatnonzero(scores > -np.inf)
         best = np.full(len(code_docs), -np.inf, dtype=np.float32)
-        np.maximum.at(best, row_docs, scores)
+        np.maximum.at(best, row_docs[scored], scores[scored])
         run.doc_cosine = np.full(len(table), -np.inf, dtype=np.float32)
-        for code, doc_id in enumerate(code_docs):
-            position = table.index.get(doc_id)
-            if position is not None:
-                run.doc_cosine[position] = best[code]
+        known = positions >= 0
+        run.doc_cosine[positions[known]] = best[known]
         threshold = self.floor.threshold(float(scores.max()), words_found)
-        rows = np.flatnonzero(scores >= threshold)
+        rows = scored[scores[scored] >= threshold]
         rows = rows[np.argsort(-scores[rows], kind="stable")]
-        for row in rows:
-            doc_id = code_docs[row_docs[row]]
-            position = table.index.get(doc_id)
-            if position is None:
-                continue  # a vector whose document is not committed: tantivy decides
-            mask[position] = True
-            run.semantic_passages.setdefault(doc_id, []).append(
-                (run.gen.vectors.passage_id(int(row)), float(scores[row])))
+        at = positions[row_docs[rows]]
+        rows, at = rows[at >= 0], at[at >= 0]
+        mask[at] = True
+        run.semantic_passages = SemanticPassages(rows, scores[rows], at,
+                                                 run.gen.vectors.passage_id, table.ids,
+                                                 table.index)
         return mask
 
     def _facets(self, matched: np.ndarray, filters: Filters) -> dict[str, dict[str, int]]:
@@ -210,21 +180,6 @@ class Searcher:
                 out[facet] = base[facet]
         return out
 
-    def _partial(self, run: Run, filters: Filters) -> tuple[bool, tuple[str, ...]]:
-        """Whether no document has every query word; then the words some document has."""
-        if len(run.parsed.slots) < 2:
-            return False, ()
-        allowed = self.gen.table.mask(filters)
-        slots = self.build.slot_matches(run.parsed, ranking.DOCUMENT)
-        masks = [self._doc_mask(run, q) for q in slots]
-        if allowed is not None:
-            masks = [m & allowed for m in masks]
-        if np.logical_and.reduce(masks).any() or not any(m.any() for m in masks):
-            return False, ()  # every word found together, or no word at all (meaning only)
-        words = tuple(" ".join(t.word for t in slot.terms)
-                      for slot, mask in zip(run.parsed.slots, masks, strict=True) if mask.any())
-        return True, words
-
     # -- ranking ---------------------------------------------------------------------------
 
     def _by_date(self, found: np.ndarray, end: int) -> Ranked:
@@ -235,24 +190,41 @@ class Searcher:
 
     def _keyword_ranked(self, run: Run, filters: Filters, need: int) -> Ranked:
         """At least `need` documents (when there are), best first, passages kept."""
-        run.query = self.build.with_filters(self.build.keyword(run.parsed, run.corrected),
-                                            filters, PASSAGE)
-        limit = max(need * PASSAGES_PER_DOC_GUESS, MIN_PASSAGE_HITS)
-        while True:
-            hits = run.searcher.search(run.query, limit=limit, count=False).hits
-            grouped: dict[str, list[tuple[float, tantivy.DocAddress]]] = {}
-            for (score, address), doc_id in zip(hits, page.doc_ids(run, hits), strict=True):
-                if doc_id is not None:
-                    grouped.setdefault(doc_id, []).append((score, address))
-            if len(grouped) >= need or len(hits) < limit or limit >= MAX_PASSAGE_HITS:
-                break
-            limit = min(limit * PASSAGES_PER_DOC_GUESS, MAX_PASSAGE_HITS)
+        build = self.build
+        run.query = build.with_filters(build.keyword(run.parsed, run.corrected), filters,
+                                       PASSAGE)
+        grouped = None
+        if build.every_word_first(run.parsed, run.searcher.num_docs):
+            # The passages with every word rank first: as a conjunction they cost half the
+            # union, and they are the whole top when there are enough of them.
+            every = build.with_filters(build.keyword(run.parsed, run.corrected, every=True),
+                                       filters, PASSAGE)
+            grouped = self._grouped(run, every, need)
+            if len(grouped) < need:
+                grouped = None
+        if grouped is None:
+            grouped = self._grouped(run, run.query, need)
         for doc_id, items in grouped.items():
             run.keyword_passages[doc_id] = items[: run.per_doc]
         # Equal scores in document id order: tantivy breaks ties by segment, which depends
         # on how indexing threads cut them, so two builds of one catalog ranked apart.
         return sorted(((d, items[0][0]) for d, items in grouped.items()),
                       key=lambda kv: (-kv[1], kv[0]))
+
+    def _grouped(self, run: Run, query: tantivy.Query, need: int
+                 ) -> dict[str, list[tuple[float, tantivy.DocAddress]]]:
+        """The best passages of `query` grouped by document, read deeper until `need`
+        documents (or every hit, or MAX_PASSAGE_HITS)."""
+        limit = max(need * PASSAGES_PER_DOC_GUESS, MIN_PASSAGE_HITS)
+        while True:
+            hits = run.searcher.search(query, limit=limit, count=False).hits
+            grouped: dict[str, list[tuple[float, tantivy.DocAddress]]] = {}
+            for (score, address), doc_id in zip(hits, page.doc_ids(run, hits), strict=True):
+                if doc_id is not None:
+                    grouped.setdefault(doc_id, []).append((score, address))
+            if len(grouped) >= need or len(hits) < limit or limit >= MAX_PASSAGE_HITS:
+                return grouped
+            limit = min(limit * PASSAGES_PER_DOC_GUESS, MAX_PASSAGE_HITS)
 
     def _keyword_matches(self, run: Run, filters: Filters, found: np.ndarray, need: int
                          ) -> Ranked:
@@ -290,7 +262,7 @@ class Searcher:
             if not budget or word in french.stop_words() or searcher.doc_freq("exact", word):
                 out.append(word)
                 continue
-            nearest = _nearest(searcher, word, budget)
+            nearest = _nearest(self.gen, word, budget)
             out.append(nearest or word)
             changed = changed or nearest is not None
         return " ".join(out) if changed else None
@@ -312,20 +284,18 @@ class Searcher:
         # best match and would set a relative one).
         floor = SimilarityFloor(self.floor.absolute, relative=2.0)
         Searcher(gen, self.config, floor)._semantic_set(run, vector)
-        run.semantic_passages.pop(doc_id, None)
-        ranked = sorted(((d, items[0][1]) for d, items in run.semantic_passages.items()),
-                        key=lambda kv: (-kv[1], kv[0]))
+        run.semantic_passages.discard(doc_id)
+        ranked = run.semantic_passages.best()
         return page.hits(run, self.build, *groups.others(self.groups, doc_id, ranked, limit))
 
 
-def _nearest(searcher: tantivy.Searcher, word: str, budget: int) -> str | None:
+def _nearest(gen: Generation, word: str, budget: int) -> str | None:
     """The archive's most frequent word within `budget` typos of `word` (same first
     letter: a typo there is rare and the scan stays short), or None."""
-    candidates = searcher.terms_with_prefix("exact", word[:1], limit=SUGGEST_CANDIDATES)
-    best = min(((osa_distance(word, term, budget), -count, term)
-                for term, count in candidates if abs(len(term) - len(word)) <= budget),
-               default=None)
-    return best[2] if best is not None and best[0] <= budget else None
+    terms, counts = gen.words_starting(word[:1], SUGGEST_CANDIDATES)
+    found = process.extract(word, terms, scorer=OSA.distance, score_cutoff=budget, limit=None)
+    best = min(((distance, -counts[i], term) for term, distance, i in found), default=None)
+    return best[2] if best is not None else None
 
 
 def _selected(filters: Filters, facet: str) -> tuple[str, ...]:

@@ -61,6 +61,8 @@ class Generation:
         self.years: tuple[int, int] | None = None
         self.stamp: tuple[int, int] | None = None
         self._meta: tuple[tuple[int, int], dict[str, Any]] | None = None
+        self._code_rows: tuple[list[str], np.ndarray] | None = None
+        self._words: dict[str, tuple[list[str], list[int]]] = {}
         version = self.meta().get("schema_version", SCHEMA_VERSION)
         if not create and isinstance(version, int) and version < SCHEMA_VERSION:
             # An index written by an older fonds lacks fields this one reads: rebuild it.
@@ -100,16 +102,32 @@ class Generation:
         years = [info.year for info in docs.values() if info.year]
         self.years = (min(years), max(years)) if years else None
         self.docs, self.stamp = docs, stamp
+        self._code_rows = None
+        self._words = {}
 
-    def table_rows(self, searcher: tantivy.Searcher,
-                   hits: list[tuple[Any, tantivy.DocAddress]]) -> np.ndarray:
-        """Doc-table rows of the documents of some hits, from their doc_ord fast field, in
-        numpy: a document mask over 50,000 documents without a Python loop per hit."""
-        if not hits or not len(self._ord_keys):
+    def words_starting(self, letter: str, limit: int) -> tuple[list[str], list[int]]:
+        """The archive's whole words (typo field) starting with a letter and their document
+        frequencies, read once per commit: « did you mean » and typo ranking scan them."""
+        words = self._words.get(letter)
+        if words is None:
+            found = self.index.searcher().terms_with_prefix("exact", letter, limit=limit)
+            words = self._words[letter] = [t for t, _ in found], [c for _, c in found]
+        return words
+
+    def code_rows(self, code_docs: list[str]) -> np.ndarray:
+        """Doc-table row of each document code of the vector store (-1: not committed),
+        kept until either side changes: a query maps cosines to documents in numpy."""
+        if self._code_rows is None or self._code_rows[0] is not code_docs:
+            index = self.table.index
+            rows = np.fromiter((index.get(d, -1) for d in code_docs), dtype=np.int64,
+                               count=len(code_docs))
+            self._code_rows = code_docs, rows
+        return self._code_rows[1]
+
+    def rows_of_ords(self, ords: np.ndarray) -> np.ndarray:
+        """Doc-table rows of some doc_ord values (unknown ones dropped), in numpy."""
+        if not len(ords) or not len(self._ord_keys):
             return np.empty(0, dtype=np.int64)
-        values = searcher.fast_field_values("doc_ord", [address for _, address in hits])
-        ords = np.fromiter((-1 if v is None else v for v in values), dtype=np.int64,
-                           count=len(values))
         at = np.minimum(np.searchsorted(self._ord_keys, ords), len(self._ord_keys) - 1)
         rows: np.ndarray = self._ord_rows[at[self._ord_keys[at] == ords]]
         return rows
