@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Iterable
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -84,6 +85,18 @@ class Matcher:
             self._seen[token] = hit
         return hit
 
+    def slots_of(self, tokens: Iterable[str]) -> dict[str, int]:
+        """The tokens that serve a slot, with it (the cached ones without a call each)."""
+        seen = self._seen
+        out = {}
+        for token in tokens:
+            hit = seen.get(token, -1)
+            if hit == -1:
+                hit = self.slot_of_token(token)
+            if hit is not None:
+                out[token] = hit
+        return out
+
     def _loose(self, folded: str) -> int | None:
         size = len(folded)
         for index, word, typos, prefix in self.loose.get(folded[:1], ()):
@@ -113,11 +126,7 @@ def highlight(text: str, matcher: Matcher, crop_chars: int = CROP_CHARS) -> Snip
     Only the distinct words of the text go through the matcher (a passage repeats its
     words); then one pass keeps where the matching ones occur.
     """
-    hits = {}
-    for word in set(_TOKEN.findall(text)):
-        slot = matcher.slot_of_token(word)
-        if slot is not None:
-            hits[word] = slot
+    hits = matcher.slots_of(set(_TOKEN.findall(text)))
     if not hits:
         return Snippet(_crop(text, 0, crop_chars, []), 0, 0)
     found = [(m.start(), m.end(), hits[m.group()]) for m in _TOKEN.finditer(text)
