@@ -10,6 +10,7 @@ The UI process gets a search-only key and never the admin key.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -59,6 +60,7 @@ TASK_TIMEOUT_MS = 600_000
 TASK_POLL_MS = 100
 # Errors that mean "nothing recorded yet", the only ones meta() forgives.
 _ABSENT = frozenset({"index_not_found", "document_not_found"})
+META_FRESH_S = 10.0  # how long a search reuses the index's meta
 FOLD_META = "fold_groups"  # meta key: every passage of the index has its group
 
 
@@ -76,6 +78,7 @@ class MeiliEngine:
         self.client = meilisearch.Client(url, key or None, timeout=timeout)
         self.index = self.client.index(index)
         self._dimensions: int | None = None
+        self._search_meta: tuple[float, dict[str, Any]] | None = None  # (read at, meta)
 
     @classmethod
     def from_settings(cls, settings: Settings, search_only: bool = False) -> MeiliEngine:
@@ -236,7 +239,16 @@ class MeiliEngine:
             return {}
         return meta if isinstance(meta, dict) else {}
 
+    def meta_for_search(self) -> dict[str, Any]:
+        """meta() as searches read it: kept META_FRESH_S seconds, so that a search is not
+        one request more (the floor and the fold flag change only with an ingest)."""
+        now = time.monotonic()
+        if self._search_meta is None or now - self._search_meta[0] > META_FRESH_S:
+            self._search_meta = now, self.meta()
+        return self._search_meta[1]
+
     def set_meta(self, meta: Mapping[str, Any]) -> None:
+        self._search_meta = None
         merged = similarity.with_floor({**self.meta(), **meta})
         with self._errors("l'écriture des métadonnées"):
             task = self.client.index(f"{self.uid}_meta").add_documents(
@@ -270,7 +282,7 @@ class MeiliEngine:
                ) -> SearchResult:
         if request.mode is not Mode.KEYWORD and query_vector is None and request.query.strip():
             raise FondsError("la recherche par le sens demande le vecteur de la requête")
-        meta = self.meta()
+        meta = self.meta_for_search()
         floor = similarity.from_meta(meta) if request.mode is not Mode.KEYWORD else None
         distinct = "fold" if self.fold and meta.get(FOLD_META) else None
         params = search_params(request, query_vector, floor, distinct)
@@ -388,7 +400,7 @@ class MeiliEngine:
             return list(self._result(request, raw).hits)
         mean = np.mean(np.stack(vectors), axis=0)
         norm = float(np.linalg.norm(mean))
-        floor = similarity.from_meta(self.meta())
+        floor = similarity.from_meta(self.meta_for_search())
         with self._errors("les documents similaires"):
             raw = self.index.search("", {
                 "vector": [float(x) for x in (mean / norm if norm else mean)],

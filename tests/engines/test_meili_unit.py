@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from fonds.engines import meili
 from fonds.engines.base import Filters, Mode, Passage, SearchRequest, Sort
 from fonds.engines.floor import SimilarityFloor
 from fonds.engines.meili import MeiliEngine
@@ -420,3 +421,22 @@ def test_a_search_without_every_word_is_partial_and_says_its_words(fake: FakeMei
     side = next(b for m, p, _, b in fake.requests if p == "/multi-search")
     strategies = [q.get("matchingStrategy") for q in side["queries"]]
     assert strategies == [None, "all"]  # the year span, then « every word »
+
+
+def test_searches_read_the_meta_once_until_it_changes(fake: FakeMeili, monkeypatch) -> None:
+    """(Stand-in server: no Meilisearch here.) The floor and fold flag live in the meta
+    document; reading it before every search was one request more per query."""
+    fake.indexes.add("fonds_t")
+    fake.search_response = {"hits": [], "query": "x", "processingTimeMs": 1, "totalHits": 0,
+                            "hitsPerPage": 10, "page": 1, "totalPages": 0}
+    engine = MeiliEngine(url(fake), "admin-key", index="fonds_t")
+
+    def meta_reads() -> int:
+        return sum(p.endswith("/documents/meta") for _, p, _, _ in fake.requests)
+
+    for _ in range(3):
+        engine.search(SearchRequest("sante ", facets=False))
+    assert meta_reads() == 1
+    monkeypatch.setattr(meili, "META_FRESH_S", 0.0)  # past the freshness window
+    engine.search(SearchRequest("sante ", facets=False))
+    assert meta_reads() == 2
