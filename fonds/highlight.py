@@ -129,8 +129,9 @@ def highlight(text: str, matcher: Matcher, crop_chars: int = CROP_CHARS) -> Snip
     hits = matcher.slots_of(set(_TOKEN.findall(text)))
     if not hits:
         return Snippet(_crop(text, 0, crop_chars, []), 0, 0)
-    found = [(m.start(), m.end(), hits[m.group()]) for m in _TOKEN.finditer(text)
-             if m.group() in hits]
+    # Only the matching words' occurrences, found by one pattern of them (whole tokens).
+    pattern = _whole_words(tuple(sorted(hits, key=len, reverse=True)))
+    found = [(m.start(), m.end(), hits[m.group()]) for m in pattern.finditer(text)]
     # The window with the most distinct slots (then most matches), starting a bit before;
     # one sliding pass (found is in text order), with the slots inside counted.
     best, best_score = 0, (-1, -1)
@@ -150,6 +151,12 @@ def highlight(text: str, matcher: Matcher, crop_chars: int = CROP_CHARS) -> Snip
                 del inside[slot]
     begin = max(0, found[best][0] - LEAD_CHARS)
     return Snippet(_crop(text, begin, crop_chars, found), best_score[0], found[best][0])
+
+
+@lru_cache(maxsize=4096)
+def _whole_words(words: tuple[str, ...]) -> re.Pattern[str]:
+    """Any of `words` as a whole token (as _TOKEN cuts them), longest first."""
+    return re.compile(r"(?<![^\W_])(?:" + "|".join(map(re.escape, words)) + r")(?![^\W_])")
 
 
 def _crop(text: str, begin: int, size: int, found: list[tuple[int, int, int]]) -> str:
