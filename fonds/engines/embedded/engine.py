@@ -91,7 +91,7 @@ class EmbeddedEngine:
                 if self._gen is not None and self._gen.writer is None:
                     self._gen = None
                 self._open()
-            elif self._gen is not None and self._gen.writer is None:
+            elif self._gen is not None and (self._gen.writer is None or self._gen.dirty):
                 try:
                     self._gen.refresh()
                 except (FondsError, OSError, ValueError):
@@ -138,6 +138,7 @@ class EmbeddedEngine:
             writer.add_document(passage_entry(p))
             by_doc.setdefault(p.doc_id, []).append(p)
         if self._folds is None or self._folds[0] is not gen:
+            gen.refresh()  # its documents as committed, even by this process
             self._folds = gen, fold_index(gen.docs)
         try:
             for items in by_doc.values():
@@ -146,7 +147,7 @@ class EmbeddedEngine:
         except BaseException:
             self._folds = None  # recorded groups may be ahead of the index: read it again
             raise
-        gen.refresh(force=True)
+        gen.changed()
 
     def delete_documents(self, doc_ids: Sequence[str]) -> None:
         if not doc_ids or self._reader() is None:
@@ -160,7 +161,7 @@ class EmbeddedEngine:
             for doc_id in doc_ids:
                 self._folds[1].remove(doc_id)
         gen.vectors.write(set(doc_ids), [], [], None)
-        gen.refresh(force=True)
+        gen.changed()
 
     def clear(self) -> None:
         """Every passage removed (tests and tools; not part of the protocol)."""
@@ -173,7 +174,7 @@ class EmbeddedEngine:
         self._folds = None
         gen.vectors.write(set(gen.docs), [], [], None)
         gen.vectors.compact(live_ids=set())
-        gen.refresh(force=True)
+        gen.changed()
 
     @contextmanager
     def rebuild(self) -> Iterator[EmbeddedEngine]:
