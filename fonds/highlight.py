@@ -86,13 +86,18 @@ class Matcher:
         return hit
 
     def slots_of(self, tokens: Iterable[str]) -> dict[str, int]:
-        """The tokens that serve a slot, with it (the cached ones without a call each)."""
-        seen = self._seen
+        """The tokens that serve a slot, with it: slot_of_token inlined, as a page of
+        snippets puts about a thousand distinct words through it."""
+        seen, stems, loose = self._seen, self.stems, self.loose
         out = {}
         for token in tokens:
             hit = seen.get(token, -1)
             if hit == -1:
-                hit = self.slot_of_token(token)
+                folded, stem = _token_key(token)
+                hit = stems.get(stem)
+                if hit is None and folded[:1] in loose:
+                    hit = self._loose(folded)
+                seen[token] = hit
             if hit is not None:
                 out[token] = hit
         return out

@@ -194,7 +194,11 @@ class Searcher:
         run.query = build.with_filters(build.keyword(run.parsed, run.corrected), filters,
                                        PASSAGE)
         grouped = None
-        if build.every_word_first(run.parsed, run.searcher.num_docs):
+        # Tried only when enough documents have every word (their masks are known): else
+        # the conjunction cannot fill the page and would be one search more.
+        enough = run.slot_masks is None or int(
+            np.logical_and.reduce(run.slot_masks).sum()) >= need
+        if enough and build.every_word_first(run.parsed, run.searcher.num_docs):
             # The passages with every word rank first: as a conjunction they cost half the
             # union, and they are the whole top when there are enough of them.
             every = build.with_filters(build.keyword(run.parsed, run.corrected, every=True),
