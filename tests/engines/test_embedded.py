@@ -165,3 +165,14 @@ def test_every_word_first_ranks_as_the_whole_union(tmp_path: Path, monkeypatch) 
     assert len(used) > 50  # most questions have 2 to 5 words: the shortcut is tried
     monkeypatch.setattr(ranking.QueryBuilder, "every_word_first", lambda *a: False)
     assert pages() == shortcut
+
+
+def test_the_partial_notice_names_a_word_found_by_its_stem_as_typed(tmp_path: Path) -> None:
+    """« recette » is nowhere as typed but « recettes » is: same stem, so the notice keeps
+    the user's word (a typo corrected to another word is named as found: conformance).
+    Meilisearch names the highlighted forms instead."""
+    engine = EmbeddedEngine(tmp_path / "index")
+    engine.upsert([passage("budget", "Les recettes fiscales des communes."),
+                   passage("guide", "Le mode d'emploi du guide pratique.")])
+    result = engine.search(SearchRequest("recette emploi "))
+    assert result.partial and set(result.matched_words) == {"recette", "emploi"}

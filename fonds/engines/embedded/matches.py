@@ -13,15 +13,17 @@ import operator
 import threading
 import weakref
 from collections import OrderedDict
+from collections.abc import Mapping
 
 import numpy as np
 import tantivy
 
+from fonds import french
 from fonds.engines import ranking
 from fonds.engines.doctable import DocTable
 from fonds.engines.embedded.page import Run
 from fonds.engines.embedded.schema import DOC
-from fonds.query import Slot
+from fonds.query import Slot, Term
 
 CACHE_BYTES = 64 * 2**20  # masks kept per commit: 1,300 words at 50,000 documents
 IN_DOMAIN_NEEDS_EVERY_WORD = True
@@ -170,6 +172,14 @@ def partial(run: Run, build: ranking.QueryBuilder, allowed: np.ndarray | None
         masks = [m & allowed for m in masks]
     if np.logical_and.reduce(masks).any() or not any(m.any() for m in masks):
         return False, ()  # every word found together, or no word at all (meaning only)
-    words = tuple(" ".join(run.corrected.get(t.word, t.word) for t in slot.terms)
+    words = tuple(" ".join(_named(t, run.corrected) for t in slot.terms)
                   for slot, mask in zip(run.parsed.slots, masks, strict=True) if mask.any())
     return True, words
+
+
+def _named(term: Term, corrected: Mapping[str, str]) -> str:
+    """The word a notice names: the archive's word when a typo was corrected to another
+    word (« discrimnation » → « discrimination »), the typed one when both have one stem
+    (« recette » found as « recettes » is « recette »)."""
+    nearest = corrected.get(term.word)
+    return nearest if nearest and french.stem(nearest) != term.stem else term.word
