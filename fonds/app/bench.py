@@ -372,12 +372,16 @@ def _title(doc: int) -> str:
 
 
 def format_search(report: dict[str, Any]) -> str:
+    built = report.get("build_peak_rss_mb")
     lines = [f"Archive synthétique : {report['passages']} passages, "
-             f"{report['documents']} documents ; construction {report['build_s']} s, "
-             f"index {report['index_mb']} Mo, mémoire max {report['peak_rss_mb']} Mo",
-             f"{'mode':<12}{'p50 ms':>10}{'p95 ms':>10}{'p99 ms':>10}"]
+             f"{report['documents']} documents ; construction {report['build_s']} s"
+             + (f" (mémoire max {built} Mo)" if built else "")
+             + f", index {report['index_mb']} Mo, mémoire max de la recherche "
+             f"{report['peak_rss_mb']} Mo",
+             f"{'mode':<20}{'p50 ms':>10}{'p95 ms':>10}{'p99 ms':>10}"]
     for mode, p in report["latency_ms"].items():
-        lines.append(f"{mode:<12}{p['p50']:>10}{p['p95']:>10}{p['p99']:>10}")
+        label = mode.replace("_uncached", " sans cache")  # the word-mask cache off
+        lines.append(f"{label:<20}{p['p50']:>10}{p['p95']:>10}{p['p99']:>10}")
     lines.append(f"2 recherches en parallèle : {report['throughput_qps_2_searchers']} req/s "
                  "(mixte)")
     if report.get("peers"):
