@@ -190,12 +190,13 @@ class QueryBuilder:
         tiers (per word its exact tier and BM25, plus proximity and leading tiers). Then
         `keyword(every=True)` (word tiers as Must clauses: the same scores, on the passages
         with every word only) gives the top of the ranking when it has enough hits.
-        BM25's most for one term in one field is (k1 + 1)·idf ≤ 2.2·ln(1 + 2N); a phrase
+        BM25's most for one term in one field is (k1 + 1)·idf ≤ 2.2·ln(1 + 2N), N counting
+        the deleted entries not merged away yet (taken as up to N again here); a phrase
         scores the sum of its terms' idf. About 100 per word at a million passages."""
         c = self.config
         if len(parsed.slots) < 2:
             return False
-        most = BM25_TF_MOST * math.log(1 + 2 * max(entries, 1))
+        most = BM25_TF_MOST * math.log(1 + 4 * max(entries, 1))
         fields = 1 + c.title_boost + c.heading_boost  # exact terms: text, title, heading
         per_slot = [c.exact_tier + most * (fields * len(slot.terms) + PHRASE_FIELDS * sum(
             len(alternative) for alternative in slot.alternatives)) for slot in parsed.slots]
