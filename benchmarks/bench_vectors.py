@@ -12,7 +12,6 @@ Used for the million-passage row of the README, where the full `fonds bench sear
 from __future__ import annotations
 
 import json
-import resource
 import sys
 import time
 from pathlib import Path
@@ -22,10 +21,6 @@ import numpy as np
 from fonds.app import bench
 from fonds.app.bench_peers import recall_at_k
 from fonds.engines import vectors as store_module
-
-
-def peak_rss_mb() -> float:
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
 def build(n: int, root: Path) -> dict[str, float]:
@@ -42,7 +37,7 @@ def build(n: int, root: Path) -> dict[str, float]:
     started = time.perf_counter()
     store.compact()
     return {"chunks_s": round(chunks, 1), "compact_s": round(time.perf_counter() - started, 1),
-            "rss_build_mb": peak_rss_mb()}
+            "rss_build_mb": bench.peak_rss_mb()}
 
 
 def query(n: int, root: Path) -> dict[str, object]:
@@ -61,7 +56,8 @@ def query(n: int, root: Path) -> dict[str, object]:
     found = [np.argsort(-store.doc_scores(q)[0])[:10] for q in queries[:100]]
     out: dict[str, object] = {
         "passages": n, "uses_ann": store.uses_ann(), "load_s": round(load, 1),
-        "doc_scores_ms": bench.Percentiles.of(times).as_json(), "peak_rss_mb_ann": peak_rss_mb()}
+        "doc_scores_ms": bench.Percentiles.of(times).as_json(),
+        "peak_rss_mb_ann": bench.peak_rss_mb()}
     assert store._base is not None
     exact_matrix = np.asarray(store._base.matrix, dtype=np.float32)  # the peer, in the heap
     times = []
@@ -72,7 +68,7 @@ def query(n: int, root: Path) -> dict[str, object]:
     exact = [np.argsort(-(exact_matrix @ q))[:10] for q in queries[:100]]
     out |= {"numpy_exact_ms": bench.Percentiles.of(times).as_json(),
             "recall@10": recall_at_k(found, exact),
-            "peak_rss_mb_with_exact_matrix": peak_rss_mb(),
+            "peak_rss_mb_with_exact_matrix": bench.peak_rss_mb(),
             "files_mb": {p.name: round(p.stat().st_size / 2**20, 1) for p in root.iterdir()}}
     return out
 

@@ -75,19 +75,12 @@ class Matcher:
                         self.stems.setdefault(french.stem(word), index)
 
     def slot_of_token(self, token: str) -> int | None:
-        """The slot a word as written serves, or None; cached, texts repeat their words."""
-        hit = self._seen.get(token, -1)
-        if hit == -1:
-            folded, stem = _token_key(token)
-            hit = self.stems.get(stem)
-            if hit is None and self.loose:
-                hit = self._loose(folded)
-            self._seen[token] = hit
-        return hit
+        """The slot a word as written serves, or None."""
+        return self.slots_of((token,)).get(token)
 
     def slots_of(self, tokens: Iterable[str]) -> dict[str, int]:
-        """The tokens that serve a slot, with it: slot_of_token inlined, as a page of
-        snippets puts about a thousand distinct words through it."""
+        """The tokens that serve a slot, with it; cached per query, texts repeat their
+        words (a page of snippets puts about a thousand distinct words through it)."""
         seen, stems, loose = self._seen, self.stems, self.loose
         out = {}
         for token in tokens:

@@ -222,7 +222,7 @@ def _dir_mb(path: Path) -> float:
     return round(sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 2**20, 1)
 
 
-def _peak_rss_mb() -> float:
+def peak_rss_mb() -> float:
     """The process's peak resident memory since it started, or since reset_peak_rss()."""
     try:  # Linux: VmHWM, which reset_peak_rss() can lower
         for line in Path("/proc/self/status").read_text().splitlines():
@@ -264,7 +264,7 @@ def build_archive(passages: int, scratch: Settings,
             progress(f"  {min(start + batch, passages)} / {passages} passages indexés "
                      f"({time.perf_counter() - started:.0f} s)")
     built = {"build_s": round(time.perf_counter() - started, 1),
-             "build_peak_rss_mb": _peak_rss_mb()}
+             "build_peak_rss_mb": peak_rss_mb()}
     build_file.write_text(json.dumps(built))
     return built
 
@@ -337,7 +337,7 @@ def bench_search(passages: int, cache_dir: Path, embed_query: Callable[[str], np
         "build_s": built["build_s"], "build_peak_rss_mb": built.get("build_peak_rss_mb"),
         "index_mb": _dir_mb(index_dir), "latency_ms": latency,
         "throughput_qps_2_searchers": round(sum(done) / 5, 1),
-        "peak_rss_mb": _peak_rss_mb(),  # fonds alone: the peers run after it
+        "peak_rss_mb": peak_rss_mb(),  # fonds alone: the peers run after it
         "engine_uses_ann": engine_uses_ann(engine), "environment": environment(),
     }
     if peers:

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from fonds.app.bench import _peak_rss_mb, environment
+from fonds.app.bench import environment, peak_rss_mb
 
 
 def bench_ingest(corpus: Path, work_dir: Path, ocr: bool, embedder: str,
@@ -55,7 +55,7 @@ def bench_ingest(corpus: Path, work_dir: Path, ocr: bool, embedder: str,
         "speedup": round(sequential["seconds"]["total"]
                          / max(overlapped["seconds"]["total"], 1e-9), 2),
         "sequential": sequential, "overlapped": overlapped,
-        "peak_rss_mb": {"ingest": _peak_rss_mb(), "extraction_worker": round(children, 1)},
+        "peak_rss_mb": {"ingest": peak_rss_mb(), "extraction_worker": round(children, 1)},
         "environment": environment(),
     }
 
